@@ -1,0 +1,1 @@
+"""Understanding residents' text: segmentation, classification, urgency, masking, FAQ, similarity."""

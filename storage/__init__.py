@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy models, queries and Alembic migrations."""
