@@ -1,1 +1,51 @@
-"""The Telegram surfaces: updates in, calls on bot's services, messages and keyboards out."""
+"""The Telegram surfaces: updates in, calls on bot's services, messages and keyboards out.
+
+`register` is the one ordered place where every handler is attached to the application.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import errors, group, keyboards, private
+from handlers.context import KIND_COMMANDS
+
+PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+NEW = filters.UpdateType.MESSAGE
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Attach all handlers; order matters within a group, first match wins."""
+    kinds = list(KIND_COMMANDS)
+    app.add_handlers(
+        [
+            # Private chat with a resident.
+            CommandHandler("start", private.start, filters=PRIVATE & NEW),
+            CommandHandler("help", private.help_command, filters=PRIVATE & NEW),
+            CommandHandler("my", private.my_tickets, filters=PRIVATE & NEW),
+            CommandHandler("ticket", private.ticket, filters=PRIVATE & NEW),
+            CommandHandler("place", private.place, filters=PRIVATE & NEW),
+            CommandHandler("cancel", private.cancel, filters=PRIVATE & NEW),
+            CommandHandler(kinds, private.kind_command, filters=PRIVATE & NEW),
+            MessageHandler(PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, private.text),
+            MessageHandler(PRIVATE & NEW & filters.PHOTO, private.photo),
+            MessageHandler(PRIVATE & NEW & filters.LOCATION, private.location),
+            MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, private.edited),
+            MessageHandler(PRIVATE & NEW & filters.COMMAND, private.unknown_command),
+            MessageHandler(PRIVATE & NEW, private.unsupported),
+            CallbackQueryHandler(private.draft_button, pattern=keyboards.DRAFT_PATTERN),
+            CallbackQueryHandler(private.place_button, pattern=keyboards.PLACE_PATTERN),
+            CallbackQueryHandler(private.stale_button),
+            # Village groups (and chats that are not configured, once they address the bot).
+            CommandHandler(kinds, group.kind_command, filters=GROUPS & NEW),
+            MessageHandler(GROUPS & NEW & filters.TEXT & ~filters.COMMAND, group.addressed_text),
+        ]
+    )
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,135 @@
+"""The `fengqiao` command: run, db upgrade, sandbox, nlp tools and ticket listings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+from bot.settings import SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console command; errors end in one clear line, not a traceback."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"fengqiao: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from bot.cli_nlp import add_commands as add_nlp_commands
+
+    parser = argparse.ArgumentParser(prog="fengqiao", description="枫桥服务台 Fengqiao desk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot with long polling")
+    run.set_defaults(func=_run)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    db.add_parser("upgrade", help="apply the migrations").set_defaults(func=_db_upgrade)
+
+    sandbox = sub.add_parser("sandbox", help="try the bot in the terminal, no token needed")
+    sandbox.set_defaults(func=_sandbox)
+
+    nlp = sub.add_parser("nlp", help="try the classification rules")
+    nlp.add_argument(
+        "--config-dir",
+        type=Path,
+        default=Path(os.environ.get("FENGQIAO_CONFIG_DIR", "config")),
+        help="the folder with categories.toml (default: FENGQIAO_CONFIG_DIR or config)",
+    )
+    add_nlp_commands(nlp.add_subparsers(metavar="ACTION"))
+
+    tickets = sub.add_parser("tickets", help="tickets for operators").add_subparsers(metavar="ACTION")
+    listing = tickets.add_parser("list", help="print the tickets")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--since", type=_date, help="only tickets created on or after DATE")
+    listing.set_defaults(func=_tickets_list)
+    return parser
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {value!r}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    settings = load_settings()
+    app = build_application(settings)
+    log.info("starting long polling against %s", settings.bot_api_url)
+    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+    asyncio.run(upgrade(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import run_sandbox
+
+    return run_sandbox()
+
+
+def _tickets_list(args: argparse.Namespace) -> int:
+    from bot.desk import open_desk
+
+    settings = load_settings()
+
+    async def listing() -> list[dict[str, object]]:
+        desk = await open_desk(settings)
+        try:
+            since = (
+                datetime.combine(args.since, time(0), settings.tz) if args.since else None
+            )
+            return [t.to_json() for t in await desk.tickets.list(since=since)]
+        finally:
+            await desk.close()
+
+    rows = asyncio.run(listing())
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(
+                f"{row['number']}  {row['status']:<8} {row['category']:<18} "
+                f"{row['place']:<12} {row['created']}  due {row['due']}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

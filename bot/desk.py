@@ -1,0 +1,76 @@
+"""The desk's services wired together: one object the handlers, the CLI and tests share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.intake import IntakeService
+from bot.places import PlaceDirectory
+from bot.settings import Settings
+from bot.texts import Texts
+from bot.tickets import TicketService
+from nlp.classifier import Classifier
+from storage import repo
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models import Place
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Desk:
+    """Everything a running desk needs, built once at start and closed at shutdown."""
+
+    settings: Settings
+    clock: Clock
+    texts: Texts
+    places: PlaceDirectory
+    classifier: Classifier
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    tickets: TicketService
+    intake: IntakeService
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def load_config(settings: Settings) -> tuple[Texts, PlaceDirectory, Classifier]:
+    """Read the editable files in the config folder; raises with the file's name on error."""
+    config_dir = settings.config_dir
+    return Texts.load(config_dir), PlaceDirectory.load(config_dir), Classifier.from_config(config_dir)
+
+
+async def open_desk(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Desk:
+    """Load config, bring the database schema up to date, mirror the places, build services."""
+    clock = clock or SystemClock()
+    texts, places, classifier = load_config(settings)
+    if migrate:
+        await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        await repo.sync_places(
+            session,
+            (
+                Place(
+                    id=p.id,
+                    name=p.name,
+                    level=p.level,
+                    parent_id=p.parent_id,
+                    admin_chat_id=p.admin_chat_id,
+                    group_chat_id=p.group_chat_id,
+                )
+                for p in places
+            ),
+        )
+    tz = settings.tz
+    tickets = TicketService(sessions, clock, places, classifier, tz)
+    intake = IntakeService(sessions, clock, places, classifier, tickets, tz)
+    log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
+    return Desk(settings, clock, texts, places, classifier, engine, sessions, tickets, intake)

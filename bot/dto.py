@@ -1,0 +1,92 @@
+"""Plain values the desk hands to handlers and the CLI instead of ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nlp.classifier import Classification
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is talking to the bot, as handlers know them."""
+
+    telegram_id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A draft as the resident sees it before submitting."""
+
+    state: str  # awaiting_text | ready
+    text: str
+    classification: Classification | None
+    due_at: datetime | None
+    place_id: str | None
+    place_name: str | None
+    photo_count: int
+    has_location: bool
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket for display: what a resident, a cadre or a script is shown."""
+
+    id: int
+    number: str
+    status: str
+    category: str
+    category_label: str
+    kind: str
+    kind_label: str
+    urgent: bool
+    complexity: str
+    place_id: str
+    place_name: str
+    source: str
+    text: str
+    keywords: tuple[str, ...]
+    confidence: float
+    created_at: datetime
+    due_at: datetime
+    resident_name: str
+    supporters: int = 0
+    photo_file_ids: tuple[str, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+    admin_chat_id: int | None = None
+    emergency_numbers: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields `fengqiao tickets list --json` prints (no personal data)."""
+        return {
+            "number": self.number,
+            "status": self.status,
+            "category": self.category,
+            "kind": self.kind,
+            "urgent": self.urgent,
+            "place": self.place_id,
+            "created": self.created_at.isoformat(),
+            "due": self.due_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One timeline entry."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    """A ticket with its timeline, for its owner."""
+
+    ticket: TicketView
+    events: tuple[EventView, ...]

@@ -1,0 +1,47 @@
+"""Refusals the desk gives for bad input; each names the catalogue text shown to the person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DeskError(Exception):
+    """A request the desk refuses; `text_key` is the texts.toml entry to show."""
+
+    text_key = "errors.generic"
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(self.text_key)
+        self.values = values
+
+
+class EmptyText(DeskError):
+    text_key = "errors.empty_text"
+
+
+class TextTooLong(DeskError):
+    text_key = "errors.text_too_long"
+
+
+class NoDraft(DeskError):
+    text_key = "errors.no_draft"
+
+
+class UnknownPlace(DeskError):
+    text_key = "errors.unknown_place"
+
+
+class UnknownCategory(DeskError):
+    text_key = "errors.unknown_category"
+
+
+class TicketNotFound(DeskError):
+    text_key = "errors.ticket_not_found"
+
+
+class NotYourTicket(DeskError):
+    text_key = "errors.not_your_ticket"
+
+
+class BadTicketNumber(DeskError):
+    text_key = "errors.bad_ticket_number"

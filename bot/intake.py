@@ -1,0 +1,266 @@
+"""A resident's way in: who they are, where they live, their draft, and submitting it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.deadlines import due_at
+from bot.dto import DraftView, Person, TicketView
+from bot.errors import EmptyText, NoDraft, TextTooLong, UnknownCategory, UnknownPlace
+from bot.places import PlaceDirectory
+from bot.tickets import TicketService
+from nlp.classifier import Classification, Classifier
+from storage import repo
+from storage.models import Draft, Resident
+
+log = logging.getLogger(__name__)
+
+AWAITING_TEXT = "awaiting_text"  # a photo or a location came first; the words are still missing
+READY = "ready"
+
+# A second message this soon after the first adds to the same draft: people type in bursts.
+MERGE_WINDOW = timedelta(minutes=30)
+MAX_TEXT = 3000
+
+
+class PlaceNeeded(Exception):
+    """The resident must choose their village before the draft can be submitted."""
+
+
+class IntakeService:
+    """Turns what residents write into drafts and drafts into tickets."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        places: PlaceDirectory,
+        classifier: Classifier,
+        tickets: TicketService,
+        tz: ZoneInfo,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._places = places
+        self._classifier = classifier
+        self._tickets = tickets
+        self._tz = tz
+
+    async def place_of(self, person: Person) -> str | None:
+        """The resident's remembered village, registering them on first contact."""
+        async with self._sessions() as session, session.begin():
+            return (await self._resident(session, person)).place_id
+
+    async def set_place(self, person: Person, place_id: str) -> DraftView | None:
+        """Remember the resident's village; returns the draft waiting for it, if any."""
+        place = self._places.get(place_id)
+        if place is None or place.level != "village":
+            raise UnknownPlace(place=place_id)
+        async with self._sessions() as session, session.begin():
+            resident = await self._resident(session, person)
+            resident.place_id = place_id
+            resident.updated_at = self._clock.now()
+            draft = await repo.get_draft(session, resident.id)
+            return self._view(draft, resident) if draft else None
+
+    async def write(
+        self, person: Person, chat_id: int, text: str, kind_hint: str | None = None
+    ) -> DraftView:
+        """A resident wrote text in private: start, complete or extend their draft."""
+        text = _clean(text)
+        async with self._sessions() as session, session.begin():
+            resident = await self._resident(session, person)
+            draft = await repo.get_draft(session, resident.id)
+            now = self._clock.now()
+            if draft is not None and (
+                draft.state == AWAITING_TEXT or now - draft.updated_at <= MERGE_WINDOW
+            ):
+                combined = f"{draft.text}\n{text}" if draft.text else text
+                if len(combined) > MAX_TEXT:
+                    raise TextTooLong(limit=MAX_TEXT)
+                draft.text, draft.state, draft.updated_at = combined, READY, now
+                draft.kind = kind_hint or draft.kind
+            else:
+                if draft is not None:
+                    await repo.delete_draft(session, draft)
+                draft = self._new_draft(resident, chat_id, READY, text=text, kind=kind_hint)
+                session.add(draft)
+            await session.flush()
+            return self._view(draft, resident)
+
+    async def add_photo(
+        self, person: Person, chat_id: int, file_id: str, caption: str | None
+    ) -> DraftView:
+        """A photo joins the draft; without a caption the draft waits for a sentence."""
+        if caption and caption.strip():
+            await self.write(person, chat_id, caption)
+        async with self._sessions() as session, session.begin():
+            resident = await self._resident(session, person)
+            draft = await repo.get_draft(session, resident.id)
+            if draft is None:
+                draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
+                session.add(draft)
+            draft.photo_file_ids = [*draft.photo_file_ids, file_id]
+            draft.updated_at = self._clock.now()
+            await session.flush()
+            return self._view(draft, resident)
+
+    async def add_location(
+        self, person: Person, chat_id: int, latitude: float, longitude: float
+    ) -> DraftView:
+        """A shared location joins the draft (or starts one waiting for words)."""
+        async with self._sessions() as session, session.begin():
+            resident = await self._resident(session, person)
+            draft = await repo.get_draft(session, resident.id)
+            if draft is None:
+                draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
+                session.add(draft)
+            draft.latitude, draft.longitude = latitude, longitude
+            draft.updated_at = self._clock.now()
+            await session.flush()
+            return self._view(draft, resident)
+
+    async def change_category(self, person: Person, category: str) -> DraftView:
+        """The resident corrects the category the rules chose."""
+        if category not in dict(self._classifier.categories):
+            raise UnknownCategory(category=category)
+        async with self._sessions() as session, session.begin():
+            resident, draft = await self._ready_draft(session, person)
+            draft.category = category
+            draft.updated_at = self._clock.now()
+            return self._view(draft, resident)
+
+    async def draft(self, person: Person) -> DraftView | None:
+        async with self._sessions() as session:
+            resident = await repo.get_resident(session, person.telegram_id)
+            if resident is None:
+                return None
+            draft = await repo.get_draft(session, resident.id)
+            return self._view(draft, resident) if draft else None
+
+    async def cancel(self, person: Person) -> bool:
+        """Drop the draft; False when there was none."""
+        async with self._sessions() as session, session.begin():
+            resident = await repo.get_resident(session, person.telegram_id)
+            draft = await repo.get_draft(session, resident.id) if resident else None
+            if draft is None:
+                return False
+            await repo.delete_draft(session, draft)
+            return True
+
+    async def submit(self, person: Person) -> TicketView:
+        """Open the ticket from the draft; the draft is gone only once the ticket is stored."""
+        async with self._sessions() as session, session.begin():
+            resident, draft = await self._ready_draft(session, person)
+            if resident.place_id is None:
+                raise PlaceNeeded
+            result = self._classify(draft)
+            location = (
+                (draft.latitude, draft.longitude)
+                if draft.latitude is not None and draft.longitude is not None
+                else None
+            )
+            ticket = await self._tickets.open(
+                session,
+                resident=resident,
+                place_id=resident.place_id,
+                text=draft.text,
+                result=result,
+                source="private",
+                chat_id=draft.chat_id,
+                photo_file_ids=draft.photo_file_ids,
+                location=location,
+            )
+            await repo.delete_draft(session, draft)
+            return ticket
+
+    async def open_in_group(
+        self,
+        person: Person,
+        group_chat_id: int,
+        text: str,
+        kind_hint: str | None,
+        message_id: int | None,
+    ) -> TicketView:
+        """A resident addressed the bot in their village group: open the ticket at once."""
+        village = self._places.village_of_group(group_chat_id)
+        if village is None:
+            raise UnknownPlace(place=str(group_chat_id))
+        text = _clean(text)
+        result = self._classifier.classify(text, kind_hint=kind_hint)
+        async with self._sessions() as session, session.begin():
+            resident = await self._resident(session, person)
+            if resident.place_id is None:
+                resident.place_id = village.id
+            return await self._tickets.open(
+                session,
+                resident=resident,
+                place_id=village.id,
+                text=text,
+                result=result,
+                source="group",
+                chat_id=group_chat_id,
+                message_id=message_id,
+            )
+
+    async def _resident(self, session: AsyncSession, person: Person) -> Resident:
+        return await repo.upsert_resident(
+            session, person.telegram_id, person.display_name, self._clock.now()
+        )
+
+    async def _ready_draft(self, session: AsyncSession, person: Person) -> tuple[Resident, Draft]:
+        resident = await self._resident(session, person)
+        draft = await repo.get_draft(session, resident.id)
+        if draft is None or draft.state != READY or not draft.text:
+            raise NoDraft
+        return resident, draft
+
+    def _new_draft(
+        self, resident: Resident, chat_id: int, state: str, text: str = "", kind: str | None = None
+    ) -> Draft:
+        now = self._clock.now()
+        return Draft(
+            resident_id=resident.id,
+            chat_id=chat_id,
+            state=state,
+            text=text,
+            kind=kind,
+            photo_file_ids=[],
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _classify(self, draft: Draft) -> Classification:
+        result = self._classifier.classify(draft.text, kind_hint=draft.kind)
+        if draft.category and draft.category != result.category:
+            result = self._classifier.with_category(result, draft.category)
+        return result
+
+    def _view(self, draft: Draft, resident: Resident) -> DraftView:
+        result = self._classify(draft) if draft.state == READY and draft.text else None
+        place_id = resident.place_id
+        return DraftView(
+            state=draft.state,
+            text=draft.text,
+            classification=result,
+            due_at=due_at(self._clock.now(), result, self._tz) if result else None,
+            place_id=place_id,
+            place_name=self._places.name(place_id) if place_id else None,
+            photo_count=len(draft.photo_file_ids),
+            has_location=draft.latitude is not None,
+        )
+
+
+def _clean(text: str) -> str:
+    """Trim the text and refuse what is empty or too long to be a report."""
+    text = text.strip()
+    if not text:
+        raise EmptyText
+    if len(text) > MAX_TEXT:
+        raise TextTooLong(limit=MAX_TEXT)
+    return text

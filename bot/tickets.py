@@ -1,0 +1,223 @@
+"""The ticket lifecycle: numbering, opening, the timeline, and the views shown to people."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.deadlines import due_at
+from bot.dto import EventView, TicketDetail, TicketView
+from bot.errors import BadTicketNumber, NotYourTicket, TicketNotFound
+from bot.places import PlaceDirectory
+from nlp.classifier import Classification, Classifier
+from storage import repo
+from storage.models import Resident, Ticket, TicketMessage
+
+log = logging.getLogger(__name__)
+
+# Statuses a ticket moves through; the labels people read are in texts.toml [status].
+OPEN = "open"
+
+NUMBER_RE = re.compile(r"^(\d{4})-?(\d{6,})$")
+DASHES = str.maketrans({"—": "-", "－": "-", "–": "-", "_": "-"})
+
+
+def parse_number(raw: str) -> str:
+    """Normalise what a person typed (2026-000123, 2026000123, full-width dash) or refuse it."""
+    match = NUMBER_RE.match(raw.strip().translate(DASHES))
+    if match is None:
+        raise BadTicketNumber(raw=raw.strip()[:32])
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+class TicketService:
+    """Opens tickets and answers questions about them; every change is a timeline event."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        places: PlaceDirectory,
+        classifier: Classifier,
+        tz: ZoneInfo,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._places = places
+        self._classifier = classifier
+        self._tz = tz
+
+    async def open(
+        self,
+        session: AsyncSession,
+        *,
+        resident: Resident,
+        place_id: str,
+        text: str,
+        result: Classification,
+        source: str,
+        chat_id: int,
+        message_id: int | None = None,
+        photo_file_ids: Sequence[str] = (),
+        location: tuple[float, float] | None = None,
+    ) -> TicketView:
+        """Store a new ticket with its first timeline event, inside the caller's transaction."""
+        now = self._clock.now()
+        year = now.astimezone(self._tz).year
+        seq = await repo.next_ticket_seq(session, year)
+        ticket = await repo.add_ticket(
+            session,
+            Ticket(
+                number=f"{year}-{seq:06d}",
+                resident_id=resident.id,
+                place_id=place_id,
+                source=source,
+                source_chat_id=chat_id,
+                text=text,
+                category=result.category,
+                kind=result.kind,
+                urgent=result.urgent,
+                complexity=result.complexity,
+                keywords=list(result.keywords),
+                confidence=result.confidence,
+                status=OPEN,
+                level="village",
+                photo_file_ids=list(photo_file_ids),
+                latitude=location[0] if location else None,
+                longitude=location[1] if location else None,
+                admin_chat_id=self._places.admin_chat_for(place_id),
+                created_at=now,
+                due_at=due_at(now, result, self._tz),
+            ),
+        )
+        await repo.add_event(
+            session,
+            ticket.id,
+            now,
+            "resident",
+            "created",
+            {
+                "source": source,
+                "category": result.category,
+                "kind": result.kind,
+                "urgent": result.urgent,
+                "due_at": ticket.due_at.isoformat(),
+            },
+            actor_telegram_id=resident.telegram_id,
+        )
+        await repo.add_message(
+            session,
+            TicketMessage(
+                ticket_id=ticket.id,
+                at=now,
+                direction="in",
+                chat_id=chat_id,
+                telegram_message_id=message_id,
+                author_telegram_id=resident.telegram_id,
+                text=text,
+                photo_file_id=photo_file_ids[0] if photo_file_ids else None,
+            ),
+        )
+        log.info("ticket %s opened (%s, %s)", ticket.number, result.category, place_id)
+        return self.view(ticket, resident.display_name, emergency=result.emergency_numbers)
+
+    async def record(
+        self, ticket_id: int, actor: str, action: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Add one event to a ticket's timeline in its own transaction."""
+        async with self._sessions() as session, session.begin():
+            await repo.add_event(session, ticket_id, self._clock.now(), actor, action, detail)
+
+    async def record_card(self, ticket_id: int, chat_id: int, message_id: int) -> None:
+        """Remember where the cadres' card was posted, so later actions can edit it."""
+        async with self._sessions() as session, session.begin():
+            ticket = await repo.ticket_by_id(session, ticket_id)
+            if ticket is None:
+                return
+            ticket.admin_chat_id, ticket.admin_message_id = chat_id, message_id
+            await repo.add_event(
+                session, ticket_id, self._clock.now(), "system", "card_posted", {"chat": chat_id}
+            )
+
+    async def of_resident(self, telegram_id: int, limit: int = 20) -> list[TicketView]:
+        """The tickets a resident opened or supports, newest first."""
+        async with self._sessions() as session:
+            resident = await repo.get_resident(session, telegram_id)
+            if resident is None:
+                return []
+            tickets = await repo.tickets_of_resident(session, resident.id, limit)
+            return await self._views(session, tickets)
+
+    async def for_owner(self, telegram_id: int, raw_number: str) -> TicketDetail:
+        """One ticket with its timeline, only for the resident who opened or joined it."""
+        number = parse_number(raw_number)
+        async with self._sessions() as session:
+            ticket = await repo.ticket_by_number(session, number)
+            if ticket is None:
+                raise TicketNotFound(number=number)
+            resident = await repo.get_resident(session, telegram_id)
+            mine = resident is not None and any(
+                t.id == ticket.id
+                for t in await repo.tickets_of_resident(session, resident.id, limit=1000)
+            )
+            if not mine:
+                raise NotYourTicket(number=number)
+            events = await repo.events_of(session, ticket.id)
+            (view,) = await self._views(session, [ticket])
+            return TicketDetail(
+                view, tuple(EventView(e.at, e.actor, e.action, dict(e.detail)) for e in events)
+            )
+
+    async def list(self, since: datetime | None = None) -> list[TicketView]:
+        """Every ticket, oldest first, for operators and scripts."""
+        async with self._sessions() as session:
+            return await self._views(session, await repo.list_tickets(session, since=since))
+
+    async def _views(self, session: AsyncSession, tickets: Sequence[Ticket]) -> list[TicketView]:
+        ids = [t.id for t in tickets]
+        supporters = await repo.supporter_counts(session, ids)
+        names = await repo.resident_names(session, list({t.resident_id for t in tickets}))
+        return [
+            self.view(t, names.get(t.resident_id, ""), supporters.get(t.id, 0)) for t in tickets
+        ]
+
+    def view(
+        self,
+        ticket: Ticket,
+        resident_name: str,
+        supporters: int = 0,
+        emergency: tuple[str, ...] = (),
+    ) -> TicketView:
+        return TicketView(
+            id=ticket.id,
+            number=ticket.number,
+            status=ticket.status,
+            category=ticket.category,
+            category_label=self._classifier.category_label(ticket.category),
+            kind=ticket.kind,
+            kind_label=self._classifier.kind_label(ticket.kind),
+            urgent=ticket.urgent,
+            complexity=ticket.complexity,
+            place_id=ticket.place_id,
+            place_name=self._places.name(ticket.place_id),
+            source=ticket.source,
+            text=ticket.text,
+            keywords=tuple(ticket.keywords),
+            confidence=ticket.confidence,
+            created_at=ticket.created_at,
+            due_at=ticket.due_at,
+            resident_name=resident_name,
+            supporters=supporters,
+            photo_file_ids=tuple(ticket.photo_file_ids),
+            latitude=ticket.latitude,
+            longitude=ticket.longitude,
+            admin_chat_id=ticket.admin_chat_id,
+            emergency_numbers=emergency,
+        )

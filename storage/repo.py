@@ -1,0 +1,171 @@
+"""Queries over the desk's tables; the only place that speaks SQL. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Draft,
+    Place,
+    Resident,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketMessage,
+    TicketSupporter,
+)
+
+
+async def sync_places(session: AsyncSession, places: Iterable[Place]) -> None:
+    """Make the places table mirror the configured tree (insert or update by id)."""
+    for place in places:
+        await session.merge(place)
+
+
+async def get_resident(session: AsyncSession, telegram_id: int) -> Resident | None:
+    result = await session.execute(select(Resident).where(Resident.telegram_id == telegram_id))
+    return result.scalar_one_or_none()
+
+
+async def upsert_resident(
+    session: AsyncSession, telegram_id: int, display_name: str, now: datetime
+) -> Resident:
+    """The resident with this Telegram id, created on first contact, name kept current."""
+    resident = await get_resident(session, telegram_id)
+    if resident is None:
+        resident = Resident(
+            telegram_id=telegram_id, display_name=display_name, created_at=now, updated_at=now
+        )
+        session.add(resident)
+        await session.flush()
+    elif display_name and resident.display_name != display_name:
+        resident.display_name = display_name
+        resident.updated_at = now
+    return resident
+
+
+async def get_draft(session: AsyncSession, resident_id: int) -> Draft | None:
+    result = await session.execute(select(Draft).where(Draft.resident_id == resident_id))
+    return result.scalar_one_or_none()
+
+
+async def delete_draft(session: AsyncSession, draft: Draft) -> None:
+    await session.delete(draft)
+    await session.flush()
+
+
+async def next_ticket_seq(session: AsyncSession, year: int) -> int:
+    """Atomically hand out the next number of the year, safe across several bot processes."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(TicketCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[TicketCounter.year], set_={"last": TicketCounter.last + 1}
+        )
+        .returning(TicketCounter.last)
+    )
+    result = await session.execute(stmt)
+    return int(result.scalar_one())
+
+
+async def add_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def add_event(
+    session: AsyncSession,
+    ticket_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+    actor_telegram_id: int | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket_id,
+        at=at,
+        actor=actor,
+        action=action,
+        detail=detail or {},
+        actor_telegram_id=actor_telegram_id,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def add_message(session: AsyncSession, message: TicketMessage) -> None:
+    session.add(message)
+    await session.flush()
+
+
+async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
+    result = await session.execute(select(Ticket).where(Ticket.number == number))
+    return result.scalar_one_or_none()
+
+
+async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.get(Ticket, ticket_id)
+
+
+async def tickets_of_resident(
+    session: AsyncSession, resident_id: int, limit: int
+) -> Sequence[Ticket]:
+    """The resident's own tickets and those they joined as a supporter, newest first."""
+    joined = select(TicketSupporter.ticket_id).where(TicketSupporter.resident_id == resident_id)
+    result = await session.execute(
+        select(Ticket)
+        .where((Ticket.resident_id == resident_id) | Ticket.id.in_(joined))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def events_of(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
+    result = await session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    )
+    return result.scalars().all()
+
+
+async def list_tickets(
+    session: AsyncSession, since: datetime | None = None, status: str | None = None
+) -> Sequence[Ticket]:
+    query = select(Ticket).order_by(Ticket.id)
+    if since is not None:
+        query = query.where(Ticket.created_at >= since)
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    result = await session.execute(query)
+    return result.scalars().all()
+
+
+async def supporter_counts(session: AsyncSession, ticket_ids: Sequence[int]) -> dict[int, int]:
+    if not ticket_ids:
+        return {}
+    result = await session.execute(
+        select(TicketSupporter.ticket_id, func.count())
+        .where(TicketSupporter.ticket_id.in_(ticket_ids))
+        .group_by(TicketSupporter.ticket_id)
+    )
+    return {ticket_id: count for ticket_id, count in result.tuples()}
+
+
+async def resident_names(session: AsyncSession, resident_ids: Sequence[int]) -> dict[int, str]:
+    if not resident_ids:
+        return {}
+    result = await session.execute(
+        select(Resident.id, Resident.display_name).where(Resident.id.in_(resident_ids))
+    )
+    return {rid: name for rid, name in result.tuples()}
