@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 PRIVATE_COMMANDS = ("start", "my", "ticket", "place", "cancel", "help", "ts", "jy", "zx", "qz")
 GROUP_COMMANDS = ("ts", "jy", "zx", "qz")
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 def build_application(
@@ -72,3 +73,29 @@ async def _set_commands(app: Application, texts: Texts) -> None:  # type: ignore
 
     await app.bot.set_my_commands(commands(PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats())
     await app.bot.set_my_commands(commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
+
+
+async def start_application(app: Application, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
+    """Start polling without run_polling (sandbox, benchmark, tests): the same hooks run."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    await app.start()
+
+
+async def stop_application(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop what start_application started, in reverse order."""
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

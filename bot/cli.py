@@ -80,12 +80,12 @@ def _date(value: str) -> date:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import build_application
+    from bot.app import ALLOWED_UPDATES, build_application
 
     settings = load_settings()
     app = build_application(settings)
     log.info("starting long polling against %s", settings.bot_api_url)
-    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 
