@@ -1,0 +1,309 @@
+"""Rule-based classification of a resident's message: category, kind, urgency, deadline.
+
+Every word, weight, label and day count comes from config/categories.toml (see nlp.rules).
+Multi-character terms are found by one dictionary scan of the text; overlapping category
+terms are resolved longest-first so that a specific term (燃气泄漏) beats a generic one (燃气).
+Single-character keywords count only as whole jieba tokens, so 火 does not fire inside 火车.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.rules import Rules, load_rules, normalize
+from nlp.segment import Segmenter
+from nlp.urgency import Alarm, Span, UrgencyDetector
+
+log = logging.getLogger(__name__)
+
+URGENT = "urgent"
+# Enough for a cadre to see why; long petitions may match dozens of terms.
+MAX_KEYWORDS = 10
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    category_label: str
+    kind: str
+    kind_label: str
+    urgent: bool
+    complexity: str
+    deadline_days: int
+    deadline_hours: int | None
+    keywords: tuple[str, ...]
+    confidence: float
+    emergency_numbers: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        data["keywords"] = list(self.keywords)
+        data["emergency_numbers"] = list(self.emergency_numbers)
+        return data
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What one literal term means to each part of the classifier."""
+
+    categories: tuple[tuple[int, float], ...] = ()
+    kinds: tuple[tuple[int, float], ...] = ()
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    term: str
+    entry: _Entry
+
+
+class Classifier:
+    def __init__(self, rules: Rules, segmenter: Segmenter) -> None:
+        self._rules = rules
+        self._segmenter = segmenter
+        self._category_ids = [c.id for c in rules.categories]
+        self._category_index = {c: i for i, c in enumerate(self._category_ids)}
+        self._kind_ids = [k.id for k in rules.kinds]
+        self._kind_rank = {k: rank for rank, k in enumerate(rules.kind_priority)}
+        self._fallback = self._category_index[rules.scoring.fallback_category]
+        self._urgency = UrgencyDetector(rules.urgent)
+
+        categories: dict[str, list[tuple[int, float]]] = {}
+        tokens: dict[str, list[tuple[int, float]]] = {}
+        for index, rule in enumerate(rules.categories):
+            for word, weight in rule.keywords.items():
+                target = tokens if len(word) == 1 else categories
+                target.setdefault(word, []).append((index, weight))
+        kinds: dict[str, list[tuple[int, float]]] = {}
+        for index, kind in enumerate(rules.kinds):
+            for word, weight in kind.cues.items():
+                kinds.setdefault(word, []).append((index, weight))
+        urgent_terms = self._urgency.terms
+
+        self._entries: dict[str, _Entry] = {
+            term: _Entry(
+                categories=tuple(categories.get(term, ())),
+                kinds=tuple(kinds.get(term, ())),
+                urgent=term in urgent_terms,
+            )
+            for term in {*categories, *kinds, *urgent_terms}
+        }
+        lengths: dict[str, set[int]] = {}
+        for term in self._entries:
+            lengths.setdefault(term[0], set()).add(len(term))
+        self._lengths = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
+        self._token_weights = {word: tuple(ws) for word, ws in tokens.items()}
+        self._token_chars = frozenset(self._token_weights)
+        self._user_words = _user_words(rules)
+
+    @classmethod
+    def from_config(cls, config_dir: Path, segmenter: Segmenter | None = None) -> Classifier:
+        rules = load_rules(config_dir)
+        if segmenter is None:
+            segmenter = Segmenter(_user_words(rules))
+        return cls(rules, segmenter)
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    @property
+    def categories(self) -> list[tuple[str, str]]:
+        return [(c.id, c.label) for c in self._rules.categories]
+
+    @property
+    def kinds(self) -> list[tuple[str, str]]:
+        return [(k.id, k.label) for k in self._rules.kinds]
+
+    @property
+    def user_words(self) -> list[str]:
+        return list(self._user_words)
+
+    @property
+    def segmenter(self) -> Segmenter:
+        return self._segmenter
+
+    def category_label(self, category: str) -> str:
+        index = self._category_index.get(category)
+        if index is None:
+            # An old ticket may carry a category a village has since removed.
+            log.warning("unknown category %r", category)
+            return category
+        return self._rules.categories[index].label
+
+    def kind_label(self, kind: str) -> str:
+        for rule in self._rules.kinds:
+            if rule.id == kind:
+                return rule.label
+        log.warning("unknown kind %r", kind)
+        return kind
+
+    def classify(self, text: str, kind_hint: str | None = None) -> Classification:
+        if kind_hint is not None and kind_hint not in self._kind_ids:
+            raise ValueError(f"unknown kind hint {kind_hint!r}; expected one of {self._kind_ids}")
+        norm = normalize(text).strip()
+        if not norm:
+            return self._result(self._fallback, kind_hint or self._rules.default_kind, (), (), 0.0)
+        hits = self._scan(norm)
+        alarms = self._urgency.detect(
+            norm, (Span(h.start, h.end, h.term) for h in hits if h.entry.urgent)
+        )
+        scores, evidence = self._category_scores(norm, hits)
+        category, confidence = self._pick_category(scores, alarms)
+        kind = kind_hint or (self._rules.urgent.kind if alarms else self._pick_kind(norm, hits))
+        support = evidence.get(category, {})
+        ranked = sorted(support, key=lambda term: -support[term])
+        triggers = [a.trigger for a in alarms]
+        keywords = tuple(dict.fromkeys([*triggers, *ranked]))[:MAX_KEYWORDS]
+        return self._result(category, kind, alarms, keywords, confidence)
+
+    def with_category(self, result: Classification, category: str) -> Classification:
+        index = self._category_index.get(category)
+        if index is None:
+            raise ValueError(f"unknown category {category!r}")
+        rule = self._rules.categories[index]
+        complexity, days, hours = self._deadline(rule.complexity, result.urgent)
+        # The resident chose the category, so there is nothing left to be unsure about.
+        return dataclasses.replace(
+            result,
+            category=rule.id,
+            category_label=rule.label,
+            complexity=complexity,
+            deadline_days=days,
+            deadline_hours=hours,
+            confidence=1.0,
+        )
+
+    def _scan(self, text: str) -> list[_Hit]:
+        """Every occurrence of every known term, overlapping, by start then longest first."""
+        hits: list[_Hit] = []
+        lengths, entries = self._lengths, self._entries
+        for start, char in enumerate(text):
+            for length in lengths.get(char, ()):
+                term = text[start : start + length]
+                entry = entries.get(term)
+                if entry is not None:
+                    hits.append(_Hit(start, start + length, term, entry))
+        return hits
+
+    def _category_scores(
+        self, text: str, hits: list[_Hit]
+    ) -> tuple[list[float], dict[int, dict[str, float]]]:
+        counts: Counter[str] = Counter(
+            h.term for h in _longest_first(hits, len(text), lambda e: bool(e.categories))
+        )
+        weights: dict[str, tuple[tuple[int, float], ...]] = {
+            term: self._entries[term].categories for term in counts
+        }
+        if not self._token_chars.isdisjoint(text):
+            for token in self._segmenter.cut(text):
+                token = token.strip()
+                if token in self._token_weights:
+                    counts[token] += 1
+                    weights[token] = self._token_weights[token]
+        scoring = self._rules.scoring
+        scores = [0.0] * len(self._category_ids)
+        evidence: dict[int, dict[str, float]] = {}
+        for term, count in counts.items():
+            factor = 1.0 + scoring.repeat_weight * (min(count, scoring.max_repeats) - 1)
+            for index, weight in weights[term]:
+                scores[index] += weight * factor
+                evidence.setdefault(index, {})[term] = weight * factor
+        return scores, evidence
+
+    def _pick_category(self, scores: list[float], alarms: tuple[Alarm, ...]) -> tuple[int, float]:
+        scoring = self._rules.scoring
+        if alarms:
+            best = self._category_index[alarms[0].group.category]
+        else:
+            # max() keeps the first of equal scores: taxonomy order breaks ties.
+            best = max(range(len(scores)), key=scores.__getitem__)
+            if scores[best] < scoring.min_score:
+                return self._fallback, 0.0
+        second = max((s for i, s in enumerate(scores) if i != best), default=0.0)
+        top = scores[best]
+        confidence = top / (top + second + scoring.confidence_prior) if top > 0 else 0.0
+        return best, round(confidence, 3)
+
+    def _pick_kind(self, text: str, hits: list[_Hit]) -> str:
+        scoring = self._rules.scoring
+        counts: Counter[str] = Counter(
+            h.term for h in _longest_first(hits, len(text), lambda e: bool(e.kinds))
+        )
+        scores = [0.0] * len(self._kind_ids)
+        for term, count in counts.items():
+            factor = 1.0 + scoring.repeat_weight * (min(count, scoring.max_repeats) - 1)
+            for index, weight in self._entries[term].kinds:
+                scores[index] += weight * factor
+        for index, kind in enumerate(self._rules.kinds):
+            for pattern in kind.patterns:
+                if pattern.regex.search(text):
+                    scores[index] += pattern.weight
+        best = min(
+            range(len(scores)), key=lambda i: (-scores[i], self._kind_rank[self._kind_ids[i]])
+        )
+        if scores[best] < scoring.min_kind_score:
+            return self._rules.default_kind
+        return self._kind_ids[best]
+
+    def _deadline(self, complexity: str, urgent: bool) -> tuple[str, int, int | None]:
+        deadlines = self._rules.deadlines
+        if urgent:
+            return URGENT, 0, deadlines.urgent_hours
+        days = deadlines.complex_days if complexity == "complex" else deadlines.simple_days
+        return complexity, days, None
+
+    def _result(
+        self,
+        category_index: int,
+        kind: str,
+        alarms: tuple[Alarm, ...],
+        keywords: tuple[str, ...],
+        confidence: float,
+    ) -> Classification:
+        rule = self._rules.categories[category_index]
+        complexity, days, hours = self._deadline(rule.complexity, bool(alarms))
+        numbers = tuple(dict.fromkeys(n for a in alarms for n in a.group.numbers))
+        return Classification(
+            category=rule.id,
+            category_label=rule.label,
+            kind=kind,
+            kind_label=self.kind_label(kind),
+            urgent=bool(alarms),
+            complexity=complexity,
+            deadline_days=days,
+            deadline_hours=hours,
+            keywords=keywords,
+            confidence=confidence,
+            emergency_numbers=numbers,
+        )
+
+
+def _longest_first(
+    hits: Iterable[_Hit], length: int, wanted: Callable[[_Entry], bool]
+) -> list[_Hit]:
+    """Non-overlapping hits, longer terms first: 燃气泄漏 hides the 燃气 inside it."""
+    chosen: list[_Hit] = []
+    taken = bytearray(length)
+    for hit in sorted(
+        (h for h in hits if wanted(h.entry)), key=lambda h: (h.start - h.end, h.start)
+    ):
+        if 1 not in taken[hit.start : hit.end]:
+            taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
+            chosen.append(hit)
+    return chosen
+
+
+def _user_words(rules: Rules) -> list[str]:
+    words = {w for c in rules.categories for w in c.keywords}
+    words.update(w for k in rules.kinds for w in k.cues)
+    words.update(w for g in rules.urgent.groups for w in g.words)
+    words.update(rules.urgent.shields)
+    return sorted(w for w in words if len(w) > 1)
