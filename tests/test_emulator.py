@@ -249,7 +249,7 @@ async def test_bot_send_message_with_html_and_keyboards(
         dm.id, "请选择", reply_markup=ReplyKeyboardMarkup([[KeyboardButton("我的工单"), "帮助"]])
     )
     assert emu.reply_keyboard(dm) == [["我的工单", "帮助"]]
-    assert emu.last_message(dm) is not None and "reply_markup" not in emu.last_message(dm)  # type: ignore[operator]
+    assert "reply_markup" not in emu.calls[-1].response  # reply keyboards stay off the Message
     await bot.send_message(dm.id, "好的", reply_markup=ReplyKeyboardRemove())
     assert emu.reply_keyboard(dm) is None
 
@@ -333,6 +333,8 @@ async def test_replies_photos_locations_and_files(
     )
     assert photo.caption == "示意图"
     assert photo.caption_entities[0].type == "italic"
+    recaptioned = await bot.edit_message_caption(group.id, photo.message_id, caption="新图")
+    assert not isinstance(recaptioned, bool) and recaptioned.caption == "新图"
     again = await bot.send_photo(group.id, photo.photo[-1].file_id)
     assert again.photo[-1].file_id == photo.photo[-1].file_id
     with pytest.raises(BadRequest, match="Wrong file identifier"):
@@ -366,6 +368,23 @@ async def test_commands_and_blocked_users(
     with pytest.raises(InvalidToken):
         async with Bot("1:WRONG", base_url=emu.base_url):
             pass
+
+
+async def test_privacy_mode_limits_what_groups_deliver(http: aiohttp.ClientSession) -> None:
+    async with BotApiEmulator(token=TOKEN, privacy_mode=True) as emulator:
+        resident = emulator.user(1001, "张三")
+        group = emulator.group_chat(-100123, "青溪村村民群")
+        _, me = await _api(http, emulator, "getMe")
+        assert me["result"]["can_read_all_group_messages"] is False
+        await emulator.send_text(resident, group, "大家好")
+        await emulator.send_text(resident, group, "/ts@OtherBot 别的机器人")
+        await emulator.send_text(resident, group, "😀 /ts@FengqiaoDeskBot 路灯坏了")
+        _, sent = await _api(http, emulator, "sendMessage", chat_id=group.id, text="请说明位置")
+        await emulator.send_text(resident, group, "村东头", reply_to=sent["result"])
+        _, body = await _api(http, emulator, "getUpdates")
+        texts = [u["message"]["text"] for u in body["result"]]
+        assert texts == ["😀 /ts@FengqiaoDeskBot 路灯坏了", "村东头"]
+        assert body["result"][1]["message"]["reply_to_message"]["text"] == "请说明位置"
 
 
 async def test_unknown_callback_query(bot: Bot) -> None:

@@ -1,6 +1,18 @@
 """A Telegram Bot API emulator: the real python-telegram-bot Application runs against it over HTTP.
 
 It imports nothing from `telegram`: like a real server it only speaks the Bot API's JSON.
+
+    async with BotApiEmulator(token="123:TEST") as emu:
+        app = ApplicationBuilder().token(emu.token).base_url(emu.base_url)
+                                  .base_file_url(emu.base_file_url).build()
+        ...start polling...
+        resident = emu.user(1001, "张三")
+        dm = emu.private_chat(resident)
+        await emu.send_text(resident, dm, "村口垃圾三天没人收了")
+        reply = await emu.wait_for("sendMessage", lambda c: c.params["chat_id"] == dm.id)
+        await emu.press(resident, reply.response, "take:1")
+        await emu.settle()
+        assert emu.last_message(dm)["text"] == ...
 """
 
 from bot.emulator.server import BotApiEmulator, CallListener, CallPredicate

@@ -29,6 +29,12 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def utf16_slice(text: str, offset: int, length: int) -> str:
+    """The part of `text` an entity covers."""
+    units = text.encode("utf-16-le")[2 * offset : 2 * (offset + length)]
+    return units.decode("utf-16-le")
+
+
 # --- entities Telegram detects by itself in text a user types --------------------------------
 
 _AUTO_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (

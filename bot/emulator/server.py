@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.formatting import auto_entities
+from bot.emulator.formatting import auto_entities, utf16_slice
 from bot.emulator.methods import METHODS, photo_sizes
 from bot.emulator.types import JSON, ApiError, Call, Chat, UploadedFile, User
 from bot.emulator.world import World
@@ -87,6 +87,9 @@ def _decode_value(name: str, value: str) -> Any:
 class BotApiEmulator:
     """A Bot API server for one bot, plus the test-side controls.
 
+    `privacy_mode=True` is BotFather's group privacy: in groups the bot then gets only
+    commands and replies to its own messages. `now` gives message dates (unix seconds).
+
     ```
     async with BotApiEmulator() as emu:
         app = ApplicationBuilder().token(emu.token).base_url(emu.base_url)
@@ -102,6 +105,7 @@ class BotApiEmulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        privacy_mode: bool = False,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
@@ -110,7 +114,7 @@ class BotApiEmulator:
         self._host = host
         self._port = port
         self._now = now
-        self._world = World(self.bot, now)
+        self._world = World(self.bot, now, privacy_mode=privacy_mode)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
         self.calls: list[Call] = []
@@ -363,8 +367,23 @@ class BotApiEmulator:
                 raise LookupError(f"no message {reply_to['message_id']} to reply to")
             content["reply_to_message"] = snapshot
         message = self._world.store(chat, user, content)
-        self._inject("message", message)
+        if self._delivered_to_bot(chat, message):
+            self._inject("message", message)
         return message
+
+    def _delivered_to_bot(self, chat: Chat, message: JSON) -> bool:
+        if chat.type == "private" or not self._world.privacy_mode:
+            return True
+        replied = message.get("reply_to_message", {}).get("from", {}).get("id")
+        mine = f"@{self.bot.username}".lower()
+        commands = [
+            utf16_slice(message["text"], e["offset"], e["length"])
+            for e in message.get("entities", [])
+            if e["type"] == "bot_command"
+        ]
+        return replied == self.bot.id or any(
+            "@" not in c or c.lower().endswith(mine) for c in commands
+        )
 
     def _inject(self, kind: str, payload: JSON) -> int:
         self._inject_mark = len(self.calls)

@@ -45,8 +45,9 @@ class PendingUpdate:
 class World:
     """Everything the emulated Telegram server remembers. Single event loop, no locking."""
 
-    def __init__(self, bot: User, now: Callable[[], float]) -> None:
+    def __init__(self, bot: User, now: Callable[[], float], *, privacy_mode: bool) -> None:
         self.bot = bot
+        self.privacy_mode = privacy_mode
         self.now = now
         self.chats: dict[int, Chat] = {}
         self.users: dict[int, User] = {}
@@ -62,7 +63,7 @@ class World:
         self._query_ids = itertools.count(4_395_000_000_000_000_001)
         self.commands: dict[str, list[JSON]] = {}
         self.webhook: JSON = {}
-        self.allowed_updates: list[str] = []
+        self.allowed_updates: frozenset[str] = frozenset()
         self.pending: deque[PendingUpdate] = deque()
         self._update_ids = itertools.count(100_000_001)
         self.last_update_id = 100_000_000
@@ -196,20 +197,17 @@ class World:
             while len(self.pending) > -offset:
                 self.pending.popleft()
 
+    def _wanted(self, kind: str) -> bool:
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in _OPT_IN_UPDATES
+
     def _deliverable(self, limit: int) -> list[JSON]:
-        allowed = set(self.allowed_updates)
-        if any(
-            u.kind not in allowed if allowed else u.kind in _OPT_IN_UPDATES for u in self.pending
-        ):
+        unwanted = [u.update_id for u in self.pending if not self._wanted(u.kind)]
+        if unwanted:
             # Telegram never produces updates of types the bot did not subscribe to.
-            kept = [
-                u
-                for u in self.pending
-                if (u.kind in allowed if allowed else u.kind not in _OPT_IN_UPDATES)
-            ]
-            dropped = [u.update_id for u in self.pending if u not in kept]
-            self.pending = deque(kept)
-            self.fetched_up_to = max([self.fetched_up_to, *dropped])
+            self.pending = deque(u for u in self.pending if self._wanted(u.kind))
+            self.fetched_up_to = max(self.fetched_up_to, *unwanted)
         batch = list(itertools.islice(self.pending, limit))
         if batch:
             self.fetched_up_to = max(self.fetched_up_to, batch[-1].update_id)
@@ -226,7 +224,7 @@ class World:
                 "use deleteWebhook to delete the webhook first",
             )
         if allowed_updates is not None:
-            self.allowed_updates = list(allowed_updates)
+            self.allowed_updates = frozenset(allowed_updates)
         # A newer poller takes over, as on Telegram; the older one gets a 409.
         self.poller_generation += 1
         generation = self.poller_generation
