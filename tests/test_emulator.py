@@ -523,14 +523,14 @@ async def test_settle_times_out_when_nobody_polls(
 
 def test_html_parsing_matches_telegram() -> None:
     text, entities = parse_html(
-        '<b>加粗 <i>斜体</i></b> <a href="https://x.org">链接</a> 😀<code>c</code> '
+        '<b>加粗 <i>斜体</i></b> <a href="https://x.org/?a=1&amp;b=2">链接</a> 😀<code>c</code> '
         '<pre><code class="language-python">p</code></pre>'
     )
     assert text == "加粗 斜体 链接 😀c p"
     assert entities == [
         {"type": "bold", "offset": 0, "length": 5},
         {"type": "italic", "offset": 3, "length": 2},
-        {"type": "text_link", "url": "https://x.org", "offset": 6, "length": 2},
+        {"type": "text_link", "url": "https://x.org/?a=1&b=2", "offset": 6, "length": 2},
         {"type": "code", "offset": 11, "length": 1},
         {"type": "pre", "language": "python", "offset": 13, "length": 1},
     ]

@@ -179,7 +179,9 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
                 spans.append((top.start, out.length, top.entity))
         else:
             attrs = {
-                a.group(1).lower(): next((g for g in a.groups()[1:] if g is not None), "")
+                a.group(1).lower(): html.unescape(
+                    next((g for g in a.groups()[1:] if g is not None), "")
+                )
                 for a in _ATTR.finditer(raw_attrs)
             }
             entity = _html_entity(name, attrs, byte_offset)

@@ -532,6 +532,8 @@ class BotApiEmulator:
                     raise ApiError(401, "Unauthorized")
                 impl = METHODS.get(method)
                 if impl is None:
+                    # python-telegram-bot reports this 404 as InvalidToken; say what it really is.
+                    log.warning("the Bot API emulator does not implement %s", raw_method)
                     raise ApiError(404, "Not Found")
                 result = impl(self._world, params)
                 if inspect.isawaitable(result):
