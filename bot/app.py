@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram import LinkPreviewOptions
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
@@ -71,7 +75,9 @@ async def _set_commands(app: Application, texts: Texts) -> None:  # type: ignore
     def commands(names: tuple[str, ...]) -> list[BotCommand]:
         return [BotCommand(name, texts(f"commands.{name}")) for name in names]
 
-    await app.bot.set_my_commands(commands(PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats())
+    await app.bot.set_my_commands(
+        commands(PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats()
+    )
     await app.bot.set_my_commands(commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
 
 

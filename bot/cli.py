@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_nlp_commands(nlp.add_subparsers(metavar="ACTION"))
 
-    tickets = sub.add_parser("tickets", help="tickets for operators").add_subparsers(metavar="ACTION")
+    tickets = sub.add_parser("tickets", help="tickets for operators").add_subparsers(
+        metavar="ACTION"
+    )
     listing = tickets.add_parser("list", help="print the tickets")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--since", type=_date, help="only tickets created on or after DATE")
@@ -112,9 +114,7 @@ def _tickets_list(args: argparse.Namespace) -> int:
     async def listing() -> list[dict[str, object]]:
         desk = await open_desk(settings)
         try:
-            since = (
-                datetime.combine(args.since, time(0), settings.tz) if args.since else None
-            )
+            since = datetime.combine(args.since, time(0), settings.tz) if args.since else None
             return [t.to_json() for t in await desk.tickets.list(since=since)]
         finally:
             await desk.close()

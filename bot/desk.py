@@ -43,10 +43,16 @@ class Desk:
 def load_config(settings: Settings) -> tuple[Texts, PlaceDirectory, Classifier]:
     """Read the editable files in the config folder; raises with the file's name on error."""
     config_dir = settings.config_dir
-    return Texts.load(config_dir), PlaceDirectory.load(config_dir), Classifier.from_config(config_dir)
+    return (
+        Texts.load(config_dir),
+        PlaceDirectory.load(config_dir),
+        Classifier.from_config(config_dir),
+    )
 
 
-async def open_desk(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Desk:
+async def open_desk(
+    settings: Settings, clock: Clock | None = None, *, migrate: bool = True
+) -> Desk:
     """Load config, bring the database schema up to date, mirror the places, build services."""
     clock = clock or SystemClock()
     texts, places, classifier = load_config(settings)

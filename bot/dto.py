@@ -21,6 +21,8 @@ class Person:
 class DraftView:
     """A draft as the resident sees it before submitting."""
 
+    id: int
+    revision: int
     state: str  # awaiting_text | ready
     text: str
     classification: Classification | None

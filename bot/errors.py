@@ -27,6 +27,12 @@ class NoDraft(DeskError):
     text_key = "errors.no_draft"
 
 
+class StaleDraft(DeskError):
+    """A button of an older preview: the draft changed or was replaced since."""
+
+    text_key = "errors.stale_button"
+
+
 class UnknownPlace(DeskError):
     text_key = "errors.unknown_place"
 

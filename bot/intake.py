@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.dto import DraftView, Person, TicketView
-from bot.errors import EmptyText, NoDraft, TextTooLong, UnknownCategory, UnknownPlace
+from bot.errors import (
+    EmptyText,
+    NoDraft,
+    StaleDraft,
+    TextTooLong,
+    UnknownCategory,
+    UnknownPlace,
+)
 from bot.places import PlaceDirectory
 from bot.tickets import TicketService
 from nlp.classifier import Classification, Classifier
@@ -83,8 +90,9 @@ class IntakeService:
                 combined = f"{draft.text}\n{text}" if draft.text else text
                 if len(combined) > MAX_TEXT:
                     raise TextTooLong(limit=MAX_TEXT)
-                draft.text, draft.state, draft.updated_at = combined, READY, now
+                draft.text, draft.state = combined, READY
                 draft.kind = kind_hint or draft.kind
+                _touch(draft, now)
             else:
                 if draft is not None:
                     await repo.delete_draft(session, draft)
@@ -106,7 +114,7 @@ class IntakeService:
                 draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
                 session.add(draft)
             draft.photo_file_ids = [*draft.photo_file_ids, file_id]
-            draft.updated_at = self._clock.now()
+            _touch(draft, self._clock.now())
             await session.flush()
             return self._view(draft, resident)
 
@@ -121,18 +129,20 @@ class IntakeService:
                 draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
                 session.add(draft)
             draft.latitude, draft.longitude = latitude, longitude
-            draft.updated_at = self._clock.now()
+            _touch(draft, self._clock.now())
             await session.flush()
             return self._view(draft, resident)
 
-    async def change_category(self, person: Person, category: str) -> DraftView:
-        """The resident corrects the category the rules chose."""
+    async def change_category(
+        self, person: Person, draft_ref: tuple[int, int], category: str
+    ) -> DraftView:
+        """The resident corrects the category the rules chose, on the preview they see."""
         if category not in dict(self._classifier.categories):
             raise UnknownCategory(category=category)
         async with self._sessions() as session, session.begin():
-            resident, draft = await self._ready_draft(session, person)
+            resident, draft = await self._ready_draft(session, person, draft_ref)
             draft.category = category
-            draft.updated_at = self._clock.now()
+            _touch(draft, self._clock.now())
             return self._view(draft, resident)
 
     async def draft(self, person: Person) -> DraftView | None:
@@ -143,20 +153,25 @@ class IntakeService:
             draft = await repo.get_draft(session, resident.id)
             return self._view(draft, resident) if draft else None
 
-    async def cancel(self, person: Person) -> bool:
-        """Drop the draft; False when there was none."""
+    async def cancel(self, person: Person, draft_ref: tuple[int, int] | None = None) -> bool:
+        """Drop the draft (only the previewed one, when a preview's button asks); False if none."""
         async with self._sessions() as session, session.begin():
             resident = await repo.get_resident(session, person.telegram_id)
             draft = await repo.get_draft(session, resident.id) if resident else None
             if draft is None:
                 return False
+            if draft_ref is not None and (draft.id, draft.revision) != draft_ref:
+                raise StaleDraft
             await repo.delete_draft(session, draft)
             return True
 
-    async def submit(self, person: Person) -> TicketView:
-        """Open the ticket from the draft; the draft is gone only once the ticket is stored."""
+    async def submit(self, person: Person, draft_ref: tuple[int, int] | None = None) -> TicketView:
+        """Open the ticket from the draft; the draft is gone only once the ticket is stored.
+
+        `draft_ref` (id, revision) comes from the preview's button: an older preview is refused.
+        """
         async with self._sessions() as session, session.begin():
-            resident, draft = await self._ready_draft(session, person)
+            resident, draft = await self._ready_draft(session, person, draft_ref)
             if resident.place_id is None:
                 raise PlaceNeeded
             result = self._classify(draft)
@@ -213,11 +228,15 @@ class IntakeService:
             session, person.telegram_id, person.display_name, self._clock.now()
         )
 
-    async def _ready_draft(self, session: AsyncSession, person: Person) -> tuple[Resident, Draft]:
+    async def _ready_draft(
+        self, session: AsyncSession, person: Person, draft_ref: tuple[int, int] | None
+    ) -> tuple[Resident, Draft]:
         resident = await self._resident(session, person)
         draft = await repo.get_draft(session, resident.id)
         if draft is None or draft.state != READY or not draft.text:
             raise NoDraft
+        if draft_ref is not None and (draft.id, draft.revision) != draft_ref:
+            raise StaleDraft
         return resident, draft
 
     def _new_draft(
@@ -228,6 +247,7 @@ class IntakeService:
             resident_id=resident.id,
             chat_id=chat_id,
             state=state,
+            revision=1,
             text=text,
             kind=kind,
             photo_file_ids=[],
@@ -245,6 +265,8 @@ class IntakeService:
         result = self._classify(draft) if draft.state == READY and draft.text else None
         place_id = resident.place_id
         return DraftView(
+            id=draft.id,
+            revision=draft.revision,
             state=draft.state,
             text=draft.text,
             classification=result,
@@ -254,6 +276,11 @@ class IntakeService:
             photo_count=len(draft.photo_file_ids),
             has_location=draft.latitude is not None,
         )
+
+
+def _touch(draft: Draft, now: datetime) -> None:
+    draft.revision += 1
+    draft.updated_at = now
 
 
 def _clean(text: str) -> str:

@@ -117,7 +117,9 @@ def _walk(
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise PlacesError(f"{where}: {place_id}.{key} must be a whole number")
         chats[key] = value
-    yield PlaceInfo(place_id, name, level, parent_id, chats["admin_chat_id"], chats["group_chat_id"])
+    yield PlaceInfo(
+        place_id, name, level, parent_id, chats["admin_chat_id"], chats["group_chat_id"]
+    )
     child_key = CHILD_KEYS.get(level)
     if child_key is None:
         return

@@ -65,7 +65,8 @@ async def _open(
             due=render.due(desk.texts, ticket.due_at, desk.settings.tz, now, ticket.urgent),
         )
     await message.reply_text(
-        text, reply_markup=keyboards.continue_privately(desk.texts, context.bot.username, ticket.number)
+        text,
+        reply_markup=keyboards.continue_privately(desk.texts, context.bot.username, ticket.number),
     )
     await post_card(context.bot, desk, ticket)
 
@@ -86,9 +87,9 @@ def _strip_mention(message: Message, username: str) -> str | None:
     """The text without the bot's @mention, or None when the bot is not addressed."""
     text = message.text or ""
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
-        if replied.from_user.username == username:
-            return text
+    author = replied.from_user if replied is not None else None
+    if author is not None and author.is_bot and author.username == username:
+        return text
     mention = f"@{username}".lower()
     for value in message.parse_entities([MessageEntity.MENTION]).values():
         # Entity offsets count UTF-16 units; removing the parsed value avoids that arithmetic.

@@ -2,44 +2,73 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.dto import DraftView
 from bot.places import PlaceInfo
 from bot.texts import Texts
 
-# Callback data prefixes; the handlers route on these patterns.
-DRAFT_SUBMIT = "d:ok"
-DRAFT_CATEGORIES = "d:cat"
-DRAFT_BACK = "d:back"
-DRAFT_CANCEL = "d:x"
-DRAFT_SET_CATEGORY = "d:c:"  # + category id
+# Draft buttons carry "d:<action>:<draft id>:<revision>[:<category>]", so a button of an older
+# preview is recognised as stale instead of acting on newer content.
+SUBMIT, CATEGORIES, BACK, CANCEL, SET_CATEGORY = "ok", "cat", "back", "x", "c"
 SET_PLACE = "p:"  # + village id
 
 DRAFT_PATTERN = r"^d:"
 PLACE_PATTERN = r"^p:"
 
 
-def draft(texts: Texts) -> InlineKeyboardMarkup:
+@dataclass(frozen=True)
+class DraftAction:
+    """A pressed draft button, decoded."""
+
+    action: str
+    ref: tuple[int, int]
+    category: str | None
+
+
+def draft_data(action: str, view: DraftView, category: str | None = None) -> str:
+    return ":".join(
+        ["d", action, str(view.id), str(view.revision), *([category] if category else [])]
+    )
+
+
+def parse_draft_data(data: str) -> DraftAction | None:
+    """The button's action, or None for data no current keyboard produces."""
+    parts = data.split(":")
+    if len(parts) not in (4, 5) or parts[0] != "d" or not (parts[2] + parts[3]).isdigit():
+        return None
+    return DraftAction(
+        parts[1], (int(parts[2]), int(parts[3])), parts[4] if len(parts) == 5 else None
+    )
+
+
+def draft(texts: Texts, view: DraftView) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(texts("buttons.submit"), callback_data=DRAFT_SUBMIT)],
+            [InlineKeyboardButton(texts("buttons.submit"), callback_data=draft_data(SUBMIT, view))],
             [
                 InlineKeyboardButton(
-                    texts("buttons.change_category"), callback_data=DRAFT_CATEGORIES
+                    texts("buttons.change_category"), callback_data=draft_data(CATEGORIES, view)
                 ),
-                InlineKeyboardButton(texts("buttons.cancel"), callback_data=DRAFT_CANCEL),
+                InlineKeyboardButton(
+                    texts("buttons.cancel"), callback_data=draft_data(CANCEL, view)
+                ),
             ],
         ]
     )
 
 
-def categories(texts: Texts, choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+def categories(
+    texts: Texts, view: DraftView, choices: list[tuple[str, str]]
+) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(label, callback_data=DRAFT_SET_CATEGORY + cid)
+        InlineKeyboardButton(label, callback_data=draft_data(SET_CATEGORY, view, cid))
         for cid, label in choices
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton(texts("buttons.back"), callback_data=DRAFT_BACK)])
+    rows.append([InlineKeyboardButton(texts("buttons.back"), callback_data=draft_data(BACK, view))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -22,12 +22,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None and user is not None
     if context.args and context.args[0].startswith("t") and context.args[0][1:].isdigit():
         item = await desk.tickets.for_owner(user.id, context.args[0][1:])
-        await message.reply_text(render.detail(desk.texts, item, desk.settings.tz, desk.clock.now()))
+        await message.reply_text(
+            render.detail(desk.texts, item, desk.settings.tz, desk.clock.now())
+        )
         return
     await message.reply_text(
-        desk.texts(
-            "private.start", name=user.first_name, desk_name=desk.texts("desk_name")
-        )
+        desk.texts("private.start", name=user.first_name, desk_name=desk.texts("desk_name"))
     )
     if await desk.intake.place_of(person_of(user)) is None:
         await _ask_place(message, context)
@@ -116,7 +116,9 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not tickets:
         await message.reply_text(desk.texts("private.my_empty"))
         return
-    await message.reply_text(render.my_list(desk.texts, tickets, desk.settings.tz, desk.clock.now()))
+    await message.reply_text(
+        render.my_list(desk.texts, tickets, desk.settings.tz, desk.clock.now())
+    )
 
 
 async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -173,35 +175,37 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Submit, re-categorise or cancel the draft shown in this message."""
     desk, query = desk_of(context), update.callback_query
     assert query is not None and query.data is not None and isinstance(query.message, Message)
-    person, data = person_of(query.from_user), query.data
-    tz, now = desk.settings.tz, desk.clock.now()
-    if data == keyboards.DRAFT_SUBMIT:
-        await _submit(query.message, context, person)
-        await query.answer()
-    elif data == keyboards.DRAFT_CANCEL:
-        dropped = await desk.intake.cancel(person)
-        await query.answer()
+    pressed = keyboards.parse_draft_data(query.data)
+    if pressed is None:
+        await query.answer(desk.texts("errors.stale_button"))
+        return
+    person, intake = person_of(query.from_user), desk.intake
+    if pressed.action == keyboards.SUBMIT:
+        await _submit(query.message, context, person, pressed.ref)
+    elif pressed.action == keyboards.CANCEL:
+        dropped = await intake.cancel(person, pressed.ref)
         await query.edit_message_text(
             desk.texts("private.cancelled" if dropped else "errors.no_draft")
         )
-    elif data == keyboards.DRAFT_CATEGORIES:
-        await query.answer()
-        await query.edit_message_reply_markup(
-            keyboards.categories(desk.texts, desk.classifier.categories)
+    elif pressed.action == keyboards.SET_CATEGORY and pressed.category is not None:
+        view = await intake.change_category(person, pressed.ref, pressed.category)
+        text = render.draft(desk.texts, view, desk.settings.tz, desk.clock.now())
+        await query.edit_message_text(text, reply_markup=keyboards.draft(desk.texts, view))
+    elif pressed.action in (keyboards.CATEGORIES, keyboards.BACK):
+        view = await intake.draft(person)
+        if view is None or (view.id, view.revision) != pressed.ref:
+            await query.answer(desk.texts("errors.stale_button"))
+            return
+        markup = (
+            keyboards.categories(desk.texts, view, desk.classifier.categories)
+            if pressed.action == keyboards.CATEGORIES
+            else keyboards.draft(desk.texts, view)
         )
-    elif data.startswith(keyboards.DRAFT_SET_CATEGORY):
-        view = await desk.intake.change_category(
-            person, data.removeprefix(keyboards.DRAFT_SET_CATEGORY)
-        )
-        await query.answer()
-        await query.edit_message_text(
-            render.draft(desk.texts, view, tz, now), reply_markup=keyboards.draft(desk.texts)
-        )
-    elif data == keyboards.DRAFT_BACK:
-        await query.answer()
-        await query.edit_message_reply_markup(keyboards.draft(desk.texts))
+        await query.edit_message_reply_markup(markup)
     else:
         await query.answer(desk.texts("errors.stale_button"))
+        return
+    await query.answer()
 
 
 async def _present(
@@ -227,26 +231,32 @@ async def _present(
         await _ask_place(message, context)
     elif urgent:
         # Lives may be at stake: the cadres get it now, without waiting for a confirmation.
-        await _submit(message, context, person, edit=False)
+        await _submit(message, context, person)
     else:
         await send(
             render.draft(desk.texts, view, desk.settings.tz, desk.clock.now()),
-            reply_markup=keyboards.draft(desk.texts),
+            reply_markup=keyboards.draft(desk.texts, view),
         )
 
 
 async def _submit(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, person: Person, edit: bool = True
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    person: Person,
+    draft_ref: tuple[int, int] | None = None,
 ) -> None:
-    """Open the ticket, acknowledge it with its number, and post the cadres' card."""
+    """Open the ticket, acknowledge it with its number, and post the cadres' card.
+
+    From a preview's button (draft_ref given) the preview becomes the acknowledgement.
+    """
     desk = desk_of(context)
     try:
-        ticket = await desk.intake.submit(person)
+        ticket = await desk.intake.submit(person, draft_ref)
     except PlaceNeeded:
         await _ask_place(message, context)
         return
     ack = render.submitted(desk.texts, ticket, desk.settings.tz, desk.clock.now())
-    if edit:
+    if draft_ref is not None:
         await message.edit_text(ack)
     else:
         await message.chat.send_message(ack)

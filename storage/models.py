@@ -88,12 +88,16 @@ class Draft(Base):
     """A resident's message not yet submitted; kept in the database so a restart loses nothing."""
 
     __tablename__ = "drafts"
+    # Never reuse an id: preview buttons name the draft by (id, revision).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     # awaiting_text (a photo or location came alone) | awaiting_place | ready
     state: Mapped[str] = mapped_column(String(32))
+    # Bumped on every change; buttons carry it so a stale preview cannot submit newer content.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     text: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str | None] = mapped_column(String(32), default=None)  # set by /ts /jy /zx /qz
     category: Mapped[str | None] = mapped_column(String(64), default=None)  # resident's override

@@ -159,7 +159,7 @@ async def supporter_counts(session: AsyncSession, ticket_ids: Sequence[int]) -> 
         .where(TicketSupporter.ticket_id.in_(ticket_ids))
         .group_by(TicketSupporter.ticket_id)
     )
-    return {ticket_id: count for ticket_id, count in result.tuples()}
+    return {ticket_id: count for ticket_id, count in result.all()}
 
 
 async def resident_names(session: AsyncSession, resident_ids: Sequence[int]) -> dict[int, str]:
@@ -168,4 +168,4 @@ async def resident_names(session: AsyncSession, resident_ids: Sequence[int]) -> 
     result = await session.execute(
         select(Resident.id, Resident.display_name).where(Resident.id.in_(resident_ids))
     )
-    return {rid: name for rid, name in result.tuples()}
+    return {rid: name for rid, name in result.all()}

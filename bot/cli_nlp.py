@@ -1,0 +1,114 @@
+"""`fengqiao nlp classify` and `fengqiao nlp eval FILE.jsonl`: try the classification rules.
+
+Also runs on its own: `python -m bot.cli_nlp [--config-dir DIR] classify|eval FILE`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from nlp.classifier import Classifier
+from nlp.evaluate import ExamplesError, evaluate, format_report, load_examples
+from nlp.rules import RulesError
+
+log = logging.getLogger(__name__)
+
+
+def add_commands(nlp_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    classify = nlp_sub.add_parser(
+        "classify",
+        help='classify JSON lines {"text": ...} from stdin, one JSON result per line',
+    )
+    classify.set_defaults(func=classify_command)
+    evaluation = nlp_sub.add_parser("eval", help="measure the rules against a labelled JSONL file")
+    evaluation.add_argument(
+        "file", type=Path, help="labelled JSON lines: text, category, kind, urgent"
+    )
+    evaluation.set_defaults(func=eval_command)
+
+
+def classify_command(args: argparse.Namespace) -> int:
+    classifier = _load(args)
+    if classifier is None:
+        return 2
+    return classify_stream(classifier, sys.stdin, sys.stdout)
+
+
+def classify_stream(classifier: Classifier, source: TextIO, sink: TextIO) -> int:
+    """Classify each input line; a bad line gets an error line and the run continues."""
+    kinds = {kind for kind, _ in classifier.kinds}
+    failed = False
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        output: dict[str, object]
+        try:
+            text, kind_hint = _parse_line(line, kinds)
+            output = classifier.classify(text, kind_hint=kind_hint).to_dict()
+        except ValueError as exc:
+            failed = True
+            output = {"line": number, "error": str(exc)}
+        sink.write(json.dumps(output, ensure_ascii=False) + "\n")
+        sink.flush()
+    return 1 if failed else 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    classifier = _load(args)
+    if classifier is None:
+        return 2
+    try:
+        examples = load_examples(
+            args.file,
+            categories={c for c, _ in classifier.categories},
+            kinds={k for k, _ in classifier.kinds},
+        )
+    except (OSError, ExamplesError) as exc:
+        print(f"无法读取标注文件 (cannot read examples): {exc}", file=sys.stderr)
+        return 2
+    if not examples:
+        print(f"标注文件是空的 (no examples): {args.file}", file=sys.stderr)
+        return 2
+    print(format_report(evaluate(classifier, examples), classifier), end="")
+    return 0
+
+
+def _parse_line(line: str, kinds: set[str]) -> tuple[str, str | None]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        raise ValueError('这一行不是有效的 JSON,应为 {"text": "留言内容"}') from None
+    if not isinstance(data, dict):
+        raise ValueError('这一行应为 JSON 对象,例如 {"text": "留言内容"}')
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ValueError('缺少文字字段 "text",或它不是文字')
+    kind_hint = data.get("kind_hint")
+    if kind_hint is not None and kind_hint not in kinds:
+        raise ValueError(f"kind_hint 应为 {sorted(kinds)} 之一")
+    return text, kind_hint
+
+
+def _load(args: argparse.Namespace) -> Classifier | None:
+    try:
+        return Classifier.from_config(Path(args.config_dir))
+    except RulesError as exc:
+        print(f"分类规则有误 (bad rules): {exc}", file=sys.stderr)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fengqiao nlp", description="枫桥服务台 分类规则工具")
+    parser.add_argument("--config-dir", type=Path, default=Path("config"))
+    add_commands(parser.add_subparsers(metavar="ACTION", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
