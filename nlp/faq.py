@@ -24,7 +24,7 @@ from nlp.textfeatures import content_words, han_bigrams, load_stopwords
 log = logging.getLogger(__name__)
 
 FAQ_FILE = "faq.toml"
-DEFAULT_THRESHOLD = 0.15
+DEFAULT_THRESHOLD = 0.2
 DEFAULT_STATEMENT_THRESHOLD = 0.3
 
 # The FAQ answers questions. A message with none of these cues reads as a report
@@ -176,13 +176,13 @@ class FaqIndex:
         return FaqMatch(entry.id, entry.question, entry.answer, round(score, 4))
 
     def _features(self, text: str) -> dict[str, float]:
-        """Word features at weight 1 each, bigram features at a lower weight."""
+        """Words at weight 1 each; bigrams of the words run together at a lower weight."""
         words = content_words(text, self._segmenter, self._stopwords)
         features: dict[str, float] = {}
         for w in words:
-            features["w:" + w] = features.get("w:" + w, 0.0) + 1.0
-        for b in han_bigrams(words):
-            features["b:" + b] = features.get("b:" + b, 0.0) + _BIGRAM_WEIGHT
+            features[w] = features.get(w, 0.0) + 1.0
+        for b in han_bigrams("".join(words)):
+            features[b] = features.get(b, 0.0) + _BIGRAM_WEIGHT
         return features
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from pathlib import Path
 
 from nlp.segment import Segmenter
@@ -20,6 +20,10 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 _HAN_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
 # A token counts as a word only if it has a letter or Han character (drops punctuation, digits).
 _WORDLIKE_RE = re.compile(r"[^\W\d_]")
+_NUMBER_WORD_RE = re.compile(
+    r"第?[\d零〇一二两三四五六七八九十百千万亿几半多好]+[个多半]*"
+    r"[天日周月年次回号点分秒岁元块角米亩斤层楼组户家人遍趟]?[多半]?[天月年]?"
+)
 
 
 @functools.cache
@@ -41,10 +45,14 @@ def content_words(text: str, segmenter: Segmenter, stopwords: Collection[str]) -
     ]
 
 
-def han_bigrams(words: Iterable[str]) -> list[str]:
-    """Overlapping two-character pieces of the Han text the content words spell.
+def han_bigrams(text: str) -> list[str]:
+    """Overlapping two-character pieces of each run of Han characters in text.
 
-    They catch the same thing cut differently by jieba (垃圾堆 / 垃圾, 清运 / 运走).
+    They tie together phrasings that jieba cuts apart (没人收 / 没人清运 share 没人).
     """
-    text = "".join(words)
     return [run[i : i + 2] for run in _HAN_RUN_RE.findall(text) for i in range(len(run) - 1)]
+
+
+def is_number_word(word: str) -> bool:
+    """True for counts and spans of time (三天, 好几天, 一个多月, 第三次, 3组)."""
+    return _NUMBER_WORD_RE.fullmatch(word) is not None
