@@ -24,7 +24,7 @@ from nlp.textfeatures import content_words, han_bigrams, load_stopwords
 log = logging.getLogger(__name__)
 
 FAQ_FILE = "faq.toml"
-DEFAULT_THRESHOLD = 0.2
+DEFAULT_THRESHOLD = 0.15
 DEFAULT_STATEMENT_THRESHOLD = 0.3
 
 # The FAQ answers questions. A message with none of these cues reads as a report

@@ -53,6 +53,11 @@ def han_bigrams(text: str) -> list[str]:
     return [run[i : i + 2] for run in _HAN_RUN_RE.findall(text) for i in range(len(run) - 1)]
 
 
+def is_wordlike(word: str) -> bool:
+    """True if word has a letter or Han character (not punctuation, digits or a mask)."""
+    return _WORDLIKE_RE.search(word) is not None
+
+
 def is_number_word(word: str) -> bool:
     """True for counts and spans of time (三天, 好几天, 一个多月, 第三次, 3组)."""
     return _NUMBER_WORD_RE.fullmatch(word) is not None
