@@ -65,7 +65,7 @@ def build_application(
     )
     if rate_limit:
         # Telegram's own flood limits; the emulator in tests and the sandbox has none.
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]
     app = builder.build()
     handlers.register(app)
     return app

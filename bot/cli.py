@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # httpx logs every request URL, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply the migrations").set_defaults(func=_db_upgrade)
 
     sandbox = sub.add_parser("sandbox", help="try the bot in the terminal, no token needed")
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     sandbox.set_defaults(func=_sandbox)
 
     nlp = sub.add_parser("nlp", help="try the classification rules")
@@ -85,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
     settings = load_settings()
+    settings.token()  # refuse to start without one, before anything heavy is loaded
     app = build_application(settings)
     log.info("starting long polling against %s", settings.bot_api_url)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
@@ -103,7 +106,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox import run_sandbox
 
-    return run_sandbox()
+    return run_sandbox(args.sandbox_args)
 
 
 def _tickets_list(args: argparse.Namespace) -> int:
@@ -115,7 +118,7 @@ def _tickets_list(args: argparse.Namespace) -> int:
         desk = await open_desk(settings)
         try:
             since = datetime.combine(args.since, time(0), settings.tz) if args.since else None
-            return [t.to_json() for t in await desk.tickets.list(since=since)]
+            return [t.to_json() for t in await desk.tickets.all(since=since)]
         finally:
             await desk.close()
 

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from bot.tickets import TicketService
 from nlp.classifier import Classifier
+from nlp.faq import FaqIndex
 from storage import repo
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -31,6 +32,7 @@ class Desk:
     texts: Texts
     places: PlaceDirectory
     classifier: Classifier
+    faq: FaqIndex
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     tickets: TicketService
@@ -40,14 +42,12 @@ class Desk:
         await self.engine.dispose()
 
 
-def load_config(settings: Settings) -> tuple[Texts, PlaceDirectory, Classifier]:
+def load_config(settings: Settings) -> tuple[Texts, PlaceDirectory, Classifier, FaqIndex]:
     """Read the editable files in the config folder; raises with the file's name on error."""
     config_dir = settings.config_dir
-    return (
-        Texts.load(config_dir),
-        PlaceDirectory.load(config_dir),
-        Classifier.from_config(config_dir),
-    )
+    classifier = Classifier.from_config(config_dir)
+    faq = FaqIndex.from_config(config_dir, classifier.segmenter)
+    return Texts.load(config_dir), PlaceDirectory.load(config_dir), classifier, faq
 
 
 async def open_desk(
@@ -55,7 +55,7 @@ async def open_desk(
 ) -> Desk:
     """Load config, bring the database schema up to date, mirror the places, build services."""
     clock = clock or SystemClock()
-    texts, places, classifier = load_config(settings)
+    texts, places, classifier, faq = load_config(settings)
     if migrate:
         await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -77,6 +77,6 @@ async def open_desk(
         )
     tz = settings.tz
     tickets = TicketService(sessions, clock, places, classifier, tz)
-    intake = IntakeService(sessions, clock, places, classifier, tickets, tz)
+    intake = IntakeService(sessions, clock, places, classifier, tickets, faq, tz)
     log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
-    return Desk(settings, clock, texts, places, classifier, engine, sessions, tickets, intake)
+    return Desk(settings, clock, texts, places, classifier, faq, engine, sessions, tickets, intake)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from nlp.classifier import Classification
+from nlp.faq import FaqMatch
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class DraftView:
     place_name: str | None
     photo_count: int
     has_location: bool
+    faq: FaqMatch | None = None  # a consultation the FAQ answers at once
 
 
 @dataclass(frozen=True)

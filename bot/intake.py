@@ -22,6 +22,7 @@ from bot.errors import (
 from bot.places import PlaceDirectory
 from bot.tickets import TicketService
 from nlp.classifier import Classification, Classifier
+from nlp.faq import FaqIndex, FaqMatch
 from storage import repo
 from storage.models import Draft, Resident
 
@@ -49,8 +50,10 @@ class IntakeService:
         places: PlaceDirectory,
         classifier: Classifier,
         tickets: TicketService,
+        faq: FaqIndex,
         tz: ZoneInfo,
     ) -> None:
+        self._faq = faq
         self._sessions = sessions
         self._clock = clock
         self._places = places
@@ -223,6 +226,16 @@ class IntakeService:
                 message_id=message_id,
             )
 
+    def faq_answer(self, text: str, kind_hint: str | None = None) -> FaqMatch | None:
+        """The FAQ entry that answers a consultation at once, if one fits well enough."""
+        result = self._classifier.classify(text, kind_hint=kind_hint)
+        return self._faq_for(text, result)
+
+    def _faq_for(self, text: str, result: Classification) -> FaqMatch | None:
+        if result.kind != "consultation" or result.urgent:
+            return None
+        return self._faq.match(text)
+
     async def _resident(self, session: AsyncSession, person: Person) -> Resident:
         return await repo.upsert_resident(
             session, person.telegram_id, person.display_name, self._clock.now()
@@ -275,6 +288,7 @@ class IntakeService:
             place_name=self._places.name(place_id) if place_id else None,
             photo_count=len(draft.photo_file_ids),
             has_location=draft.latitude is not None,
+            faq=self._faq_for(draft.text, result) if result else None,
         )
 
 

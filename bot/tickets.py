@@ -175,7 +175,7 @@ class TicketService:
                 view, tuple(EventView(e.at, e.actor, e.action, dict(e.detail)) for e in events)
             )
 
-    async def list(self, since: datetime | None = None) -> list[TicketView]:
+    async def all(self, since: datetime | None = None) -> list[TicketView]:
         """Every ticket, oldest first, for operators and scripts."""
         async with self._sessions() as session:
             return await self._views(session, await repo.list_tickets(session, since=since))

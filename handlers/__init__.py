@@ -42,6 +42,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(PRIVATE & NEW, private.unsupported),
             CallbackQueryHandler(private.draft_button, pattern=keyboards.DRAFT_PATTERN),
             CallbackQueryHandler(private.place_button, pattern=keyboards.PLACE_PATTERN),
+            CallbackQueryHandler(group.faq_button, pattern=keyboards.GROUP_FAQ_PATTERN),
             CallbackQueryHandler(private.stale_button),
             # Village groups (and chats that are not configured, once they address the bot).
             CommandHandler(kinds, group.kind_command, filters=GROUPS & NEW),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update
+from telegram import Message, MessageEntity, Update, User
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, render
@@ -30,7 +30,7 @@ async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Plain group text: acted on only when it mentions the bot or replies to it."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    body = _strip_mention(message, context.bot.username)
+    body = _body(message, context.bot.username)
     if body is None:
         return
     if not body.strip():
@@ -44,9 +44,41 @@ async def _open(
     message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, kind: str | None
 ) -> None:
     desk = desk_of(context)
-    user = message.from_user
-    if user is None or not await _configured(message, context):
+    if message.from_user is None or not await _configured(message, context):
         return
+    match = desk.intake.faq_answer(body, kind)
+    if match is not None:
+        await message.reply_text(
+            render.faq_answer(desk.texts, match), reply_markup=keyboards.group_faq(desk.texts)
+        )
+        return
+    await _open_ticket(message, context, message.from_user, body, kind)
+
+
+async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """已解决 / 仍需人工 under a FAQ answer in a group; only the asker may press them."""
+    desk, query = desk_of(context), update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    question = query.message.reply_to_message
+    if question is None or question.from_user is None or question.text is None:
+        await query.answer(desk.texts("errors.stale_button"))
+        return
+    if question.from_user.id != query.from_user.id:
+        await query.answer(desk.texts("faq.only_asker"), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if query.data == keyboards.GROUP_FAQ_HUMAN:
+        body = _body(question, context.bot.username) or question.text
+        await _open_ticket(question, context, question.from_user, body, "consultation")
+    else:
+        await query.message.reply_text(desk.texts("faq.solved"))
+
+
+async def _open_ticket(
+    message: Message, context: ContextTypes.DEFAULT_TYPE, user: User, body: str, kind: str | None
+) -> None:
+    desk = desk_of(context)
     ticket = await desk.intake.open_in_group(
         person_of(user), message.chat_id, body, kind, message.message_id
     )
@@ -83,9 +115,13 @@ async def _configured(message: Message, context: ContextTypes.DEFAULT_TYPE) -> b
     return False
 
 
-def _strip_mention(message: Message, username: str) -> str | None:
-    """The text without the bot's @mention, or None when the bot is not addressed."""
+def _body(message: Message, username: str) -> str | None:
+    """What the resident asks, without a leading command or the bot's @mention; None when the
+    bot is not addressed."""
     text = message.text or ""
+    if text.startswith("/"):
+        parts = text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
     replied = message.reply_to_message
     author = replied.from_user if replied is not None else None
     if author is not None and author.is_bot and author.username == username:

@@ -13,10 +13,14 @@ from bot.texts import Texts
 # Draft buttons carry "d:<action>:<draft id>:<revision>[:<category>]", so a button of an older
 # preview is recognised as stale instead of acting on newer content.
 SUBMIT, CATEGORIES, BACK, CANCEL, SET_CATEGORY = "ok", "cat", "back", "x", "c"
+FAQ_SOLVED, FAQ_HUMAN = "fok", "fhu"
 SET_PLACE = "p:"  # + village id
+# In groups the question is the message the answer replies to, so the data needs no id.
+GROUP_FAQ_SOLVED, GROUP_FAQ_HUMAN = "g:fok", "g:fhu"
 
 DRAFT_PATTERN = r"^d:"
 PLACE_PATTERN = r"^p:"
+GROUP_FAQ_PATTERN = r"^g:"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,32 @@ def draft(texts: Texts, view: DraftView) -> InlineKeyboardMarkup:
                     texts("buttons.cancel"), callback_data=draft_data(CANCEL, view)
                 ),
             ],
+        ]
+    )
+
+
+def faq(texts: Texts, view: DraftView) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("buttons.faq_solved"), callback_data=draft_data(FAQ_SOLVED, view)
+                ),
+                InlineKeyboardButton(
+                    texts("buttons.faq_human"), callback_data=draft_data(FAQ_HUMAN, view)
+                ),
+            ]
+        ]
+    )
+
+
+def group_faq(texts: Texts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts("buttons.faq_solved"), callback_data=GROUP_FAQ_SOLVED),
+                InlineKeyboardButton(texts("buttons.faq_human"), callback_data=GROUP_FAQ_HUMAN),
+            ]
         ]
     )
 

@@ -168,7 +168,7 @@ async def place_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         desk.texts("private.place_set", place=desk.places.name(village_id))
     )
     if view is not None:
-        await _present(query.message, context, person, view, reply=False, warn=False)
+        await _present(query.message, context, person, view, reply=False, resumed=True)
 
 
 async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -182,6 +182,12 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     person, intake = person_of(query.from_user), desk.intake
     if pressed.action == keyboards.SUBMIT:
         await _submit(query.message, context, person, pressed.ref)
+    elif pressed.action == keyboards.FAQ_HUMAN:
+        await _submit(query.message, context, person, pressed.ref, keep_message=True)
+    elif pressed.action == keyboards.FAQ_SOLVED:
+        await intake.cancel(person, pressed.ref)
+        await query.edit_message_reply_markup(None)
+        await query.message.chat.send_message(desk.texts("faq.solved"))
     elif pressed.action == keyboards.CANCEL:
         dropped = await intake.cancel(person, pressed.ref)
         await query.edit_message_text(
@@ -192,14 +198,14 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         text = render.draft(desk.texts, view, desk.settings.tz, desk.clock.now())
         await query.edit_message_text(text, reply_markup=keyboards.draft(desk.texts, view))
     elif pressed.action in (keyboards.CATEGORIES, keyboards.BACK):
-        view = await intake.draft(person)
-        if view is None or (view.id, view.revision) != pressed.ref:
+        shown = await intake.draft(person)
+        if shown is None or (shown.id, shown.revision) != pressed.ref:
             await query.answer(desk.texts("errors.stale_button"))
             return
         markup = (
-            keyboards.categories(desk.texts, view, desk.classifier.categories)
+            keyboards.categories(desk.texts, shown, desk.classifier.categories)
             if pressed.action == keyboards.CATEGORIES
-            else keyboards.draft(desk.texts, view)
+            else keyboards.draft(desk.texts, shown)
         )
         await query.edit_message_reply_markup(markup)
     else:
@@ -215,19 +221,25 @@ async def _present(
     view: DraftView,
     what: str = "private.what_photo",
     reply: bool = True,
-    warn: bool = True,
+    resumed: bool = False,
 ) -> None:
-    """Show a draft: the emergency notice first when urgent, then the place or the preview."""
+    """Show a draft: the emergency notice first when urgent, a FAQ answer for a common
+    question, else the place keyboard or the preview. `resumed`: continuing after the place
+    was chosen, when the warning and the FAQ answer were already given."""
     desk = desk_of(context)
     send = message.reply_text if reply else message.chat.send_message
     if view.state != "ready" or view.classification is None:
         await send(desk.texts("private.draft_waiting_text", what=desk.texts(what)))
         return
     urgent = view.classification.urgent
-    if urgent and warn:
+    if urgent and not resumed:
         numbers = render.emergency_numbers(desk.texts, view.classification.emergency_numbers)
         await send(desk.texts("urgent.notice", numbers=numbers))
-    if view.place_id is None:
+    if view.faq is not None and not resumed:
+        await send(
+            render.faq_answer(desk.texts, view.faq), reply_markup=keyboards.faq(desk.texts, view)
+        )
+    elif view.place_id is None:
         await _ask_place(message, context)
     elif urgent:
         # Lives may be at stake: the cadres get it now, without waiting for a confirmation.
@@ -244,10 +256,12 @@ async def _submit(
     context: ContextTypes.DEFAULT_TYPE,
     person: Person,
     draft_ref: tuple[int, int] | None = None,
+    keep_message: bool = False,
 ) -> None:
     """Open the ticket, acknowledge it with its number, and post the cadres' card.
 
-    From a preview's button (draft_ref given) the preview becomes the acknowledgement.
+    From a preview's button (draft_ref given) the preview becomes the acknowledgement, unless
+    `keep_message` (a FAQ answer stays readable and only loses its buttons).
     """
     desk = desk_of(context)
     try:
@@ -256,9 +270,11 @@ async def _submit(
         await _ask_place(message, context)
         return
     ack = render.submitted(desk.texts, ticket, desk.settings.tz, desk.clock.now())
-    if draft_ref is not None:
+    if draft_ref is not None and not keep_message:
         await message.edit_text(ack)
     else:
+        if keep_message:
+            await message.edit_reply_markup(None)
         await message.chat.send_message(ack)
     await post_card(context.bot, desk, ticket)
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dto import DraftView, TicketDetail, TicketView
 from bot.texts import Texts
+from nlp.faq import FaqMatch
 
 PREVIEW_CHARS = 600
 
@@ -59,6 +60,10 @@ def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> str:
         extras=extras,
         place=escape(view.place_name or "—"),
     )
+
+
+def faq_answer(texts: Texts, match: FaqMatch) -> str:
+    return texts("faq.answer", question=escape(match.question), answer=escape(match.answer))
 
 
 def submitted(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:

@@ -1,1 +1,1 @@
-"""Understanding residents' text: segmentation, classification, urgency, masking, FAQ, similarity."""
+"""Understanding residents' text: words, categories, urgency, masking, FAQ, similarity."""

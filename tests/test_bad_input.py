@@ -54,7 +54,7 @@ async def test_commands_with_missing_or_wrong_arguments(
     user, chat = await person(running)
     await running.emu.send_text(user, chat, command)
     assert expected in await reply_to(running, chat)
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
 
 
 async def test_edited_message_is_answered_not_applied(running: EmulatedDesk) -> None:

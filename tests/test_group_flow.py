@@ -20,7 +20,7 @@ async def test_command_with_text_opens_a_ticket_and_posts_the_card(running: Emul
     assert link == f"https://t.me/{BOT_USERNAME}?start=t2026000001"
     card = emu.last_message(running.admin_of("qingxi"))
     assert card is not None and "2026-000001" in card["text"] and "村民群" in card["text"]
-    (ticket,) = await running.desk.tickets.list()
+    (ticket,) = await running.desk.tickets.all()
     assert (ticket.place_id, ticket.kind, ticket.source) == ("qingxi", "complaint", "group")
 
 
@@ -29,7 +29,7 @@ async def test_deep_link_shows_the_ticket_privately(running: EmulatedDesk) -> No
     user = emu.user(2002, "钱七")
     await emu.send_text(user, group, f"@{BOT_USERNAME} 建议村里在小学门口装个减速带")
     await emu.settle()
-    (ticket,) = await running.desk.tickets.list()
+    (ticket,) = await running.desk.tickets.all()
     assert ticket.place_id == "taoyuan" and ticket.kind == "suggestion"
     chat = emu.private_chat(user)
     await emu.send_text(user, chat, "/start t2026000001")
@@ -40,13 +40,36 @@ async def test_deep_link_shows_the_ticket_privately(running: EmulatedDesk) -> No
 async def test_reply_to_the_bot_counts_as_addressed(running: EmulatedDesk) -> None:
     emu, group = running.emu, running.group_of("qingxi")
     user = emu.user(2003, "孙八")
-    await emu.send_text(user, group, "/zx 低保怎么申请")
+    await emu.send_text(user, group, "/ts 村东头的路灯坏了一个月了")
     await emu.settle()
     bot_reply = emu.last_message(group)
     assert bot_reply is not None
-    await emu.send_text(user, group, "还有残疾补贴找谁办", reply_to=bot_reply)
+    await emu.send_text(user, group, "还有桥边的护栏也断了", reply_to=bot_reply)
     await emu.settle()
-    assert len(await running.desk.tickets.list()) == 2
+    assert len(await running.desk.tickets.all()) == 2
+
+
+async def test_common_question_is_answered_at_once_in_the_group(running: EmulatedDesk) -> None:
+    emu, group = running.emu, running.group_of("qingxi")
+    asker, neighbour = emu.user(2008, "孙八"), emu.user(2009, "李九")
+    await emu.send_text(asker, group, "/zx 低保怎么申请")
+    answer = await emu.wait_for("sendMessage", lambda c: c.params["chat_id"] == group.id)
+    assert "低保" in answer.params["text"]
+    assert await running.desk.tickets.all() == [], "answered, no ticket yet"
+    message = emu.message(group, answer.response["message_id"])
+    assert message is not None
+    buttons = dict(emu.buttons(message))
+    query = await emu.press(neighbour, message, buttons["🙋 仍需人工"])
+    await emu.settle()
+    assert "提问的居民本人" in (emu.callback_answer(query) or {}).get("text", "")
+    assert await running.desk.tickets.all() == []
+    await emu.press(asker, message, buttons["🙋 仍需人工"])
+    await emu.settle()
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.kind == "consultation" and ticket.text == "低保怎么申请"
+    assert emu.buttons(emu.message(group, answer.response["message_id"]) or {}) == []
+    card = emu.last_message(running.admin_of("qingxi"))
+    assert card is not None and ticket.number in card["text"]
 
 
 async def test_unaddressed_chatter_is_ignored(running: EmulatedDesk) -> None:
@@ -56,7 +79,7 @@ async def test_unaddressed_chatter_is_ignored(running: EmulatedDesk) -> None:
     await emu.send_text(user, group, "今天谁去镇上赶集?顺便带点菜")
     await emu.settle()
     assert [c.method for c in emu.calls_since(mark) if c.method != "getUpdates"] == []
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
 
 
 async def test_group_bad_input(running: EmulatedDesk) -> None:
@@ -68,7 +91,7 @@ async def test_group_bad_input(running: EmulatedDesk) -> None:
     await emu.send_text(user, group, f"@{BOT_USERNAME}")
     hint = await emu.wait_for("sendMessage")
     assert "写清楚" in hint.params["text"]
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
 
 
 async def test_unconfigured_group_and_admin_chat_explain_themselves(
@@ -83,7 +106,7 @@ async def test_unconfigured_group_and_admin_chat_explain_themselves(
     await emu.send_text(user, running.admin_of("qingxi"), "/ts 路灯坏了")
     hint = await emu.wait_for("sendMessage")
     assert "干部工作群" in hint.params["text"]
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
 
 
 async def test_urgent_in_group_gives_the_number_first(running: EmulatedDesk) -> None:

@@ -73,7 +73,7 @@ async def test_text_becomes_draft_then_ticket_with_card(
     assert "2026-000001" in card.params["text"]
     assert "村口的垃圾堆了三天没人清运" in card.params["text"], "cadres see the original"
     assert "张三" in card.params["text"]
-    tickets = await running.desk.tickets.list()
+    tickets = await running.desk.tickets.all()
     assert [(t.number, t.category, t.place_id, t.status) for t in tickets] == [
         ("2026-000001", "environment", "qingxi", "open")
     ]
@@ -96,7 +96,7 @@ async def test_an_older_preview_cannot_submit_newer_content(
     mark = emu.mark()
     await emu.press(user, old, dict(emu.buttons(old))["✅ 提交"])
     await emu.settle()
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
     (answer,) = emu.calls_since(mark, "answerCallbackQuery")
     assert "失效" in answer.params["text"]
 
@@ -122,7 +122,7 @@ async def test_change_category_and_cancel(running: EmulatedDesk) -> None:
     await emu.settle()
     message = emu.message(chat, draft.response["message_id"])
     assert message is not None and "已放弃" in message["text"]
-    assert await running.desk.tickets.list() == []
+    assert await running.desk.tickets.all() == []
     assert await running.desk.intake.draft(running_person(user)) is None
 
 
@@ -141,7 +141,7 @@ async def test_urgent_message_warns_first_and_opens_at_once(running: EmulatedDes
     sent = [c for c in emu.calls_since(mark) if c.method in ("sendMessage", "editMessageText")]
     assert "119" in sent[0].params["text"], "the emergency number comes before anything else"
     assert sent[0].params["chat_id"] == chat.id
-    (ticket,) = await running.desk.tickets.list()
+    (ticket,) = await running.desk.tickets.all()
     assert ticket.urgent
     assert (ticket.due_at - ticket.created_at).total_seconds() <= 24 * 3600
     card = [c for c in sent if c.params["chat_id"] == running.admin_of("qingxi").id]
@@ -158,7 +158,7 @@ async def test_text_before_place_waits_for_the_place(running: EmulatedDesk) -> N
     assert draft is not None and "道路交通" in draft["text"] and "桃源村" in draft["text"]
     await emu.press(user, draft, dict(emu.buttons(draft))["✅ 提交"])
     await emu.settle()
-    (ticket,) = await running.desk.tickets.list()
+    (ticket,) = await running.desk.tickets.all()
     assert ticket.place_id == "taoyuan"
     assert emu.last_message(running.admin_of("taoyuan")) is not None
 
@@ -217,3 +217,42 @@ async def test_my_and_ticket_show_only_own_tickets(running: EmulatedDesk) -> Non
 
 def texts_of(calls: list[Call]) -> list[str]:
     return [str(c.params.get("text", "")) for c in calls]
+
+
+async def test_common_question_answered_then_solved(running: EmulatedDesk) -> None:
+    emu = running.emu
+    user, chat = await resident(running)
+    await emu.send_text(user, chat, "请问残疾人补贴去哪里申请?")
+    answer = await emu.wait_for("sendMessage", to(chat))
+    assert "残疾" in answer.params["text"] and "解决了吗" in answer.params["text"]
+    message = emu.message(chat, answer.response["message_id"])
+    assert message is not None
+    await emu.press(user, message, dict(emu.buttons(message))["👍 已解决"])
+    await emu.settle()
+    assert "很高兴" in (emu.last_message(chat) or {})["text"]
+    assert await running.desk.tickets.all() == []
+    assert await running.desk.intake.draft(running_person(user)) is None
+
+
+async def test_common_question_still_needs_a_person(running: EmulatedDesk) -> None:
+    emu = running.emu
+    user, chat = await resident(running)
+    await emu.send_text(user, chat, "医保今年在哪里缴费")
+    answer = await emu.wait_for("sendMessage", to(chat))
+    message = emu.message(chat, answer.response["message_id"])
+    assert message is not None
+    await emu.press(user, message, dict(emu.buttons(message))["🙋 仍需人工"])
+    await emu.settle()
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.kind == "consultation"
+    kept = emu.message(chat, answer.response["message_id"])
+    assert kept is not None and "医保" in kept["text"] and emu.buttons(kept) == []
+    assert ticket.number in (emu.last_message(chat) or {})["text"]
+
+
+async def test_complaint_gets_no_faq_answer(running: EmulatedDesk) -> None:
+    emu = running.emu
+    user, chat = await resident(running)
+    await emu.send_text(user, chat, "低保评定不公平,村干部优亲厚友")
+    draft = await emu.wait_for("sendMessage", to(chat))
+    assert "请确认您的诉求" in draft.params["text"]

@@ -74,8 +74,8 @@ def test_run_without_token_prints_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        result.stderr.strip()
-    ], "exactly one line, no traceback"
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], (
+        "exactly one line, no traceback"
+    )
     assert "FENGQIAO_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
