@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.duplicates import DuplicateFinder
 from bot.intake import IntakeService
 from bot.places import PlaceDirectory
 from bot.settings import Settings
@@ -77,6 +78,7 @@ async def open_desk(
         )
     tz = settings.tz
     tickets = TicketService(sessions, clock, places, classifier, tz)
-    intake = IntakeService(sessions, clock, places, classifier, tickets, faq, tz)
+    duplicates = DuplicateFinder(sessions, clock, classifier.segmenter)
+    intake = IntakeService(sessions, clock, places, classifier, tickets, faq, duplicates, tz)
     log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
     return Desk(settings, clock, texts, places, classifier, faq, engine, sessions, tickets, intake)

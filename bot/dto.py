@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nlp.classifier import Classification
 from nlp.faq import FaqMatch
+
+if TYPE_CHECKING:
+    from bot.duplicates import SimilarTicket
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class DraftView:
     photo_count: int
     has_location: bool
     faq: FaqMatch | None = None  # a consultation the FAQ answers at once
+    similar: tuple[SimilarTicket, ...] = ()  # open tickets that may be the same matter
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class TicketView:
     latitude: float | None = None
     longitude: float | None = None
     admin_chat_id: int | None = None
+    admin_message_id: int | None = None
     emergency_numbers: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.dto import DraftView, Person, TicketView
+from bot.duplicates import ACTIVE, DuplicateFinder
 from bot.errors import (
     EmptyText,
     NoDraft,
@@ -24,7 +26,7 @@ from bot.tickets import TicketService
 from nlp.classifier import Classification, Classifier
 from nlp.faq import FaqIndex, FaqMatch
 from storage import repo
-from storage.models import Draft, Resident
+from storage.models import Draft, Resident, TicketMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,11 @@ class IntakeService:
         classifier: Classifier,
         tickets: TicketService,
         faq: FaqIndex,
+        duplicates: DuplicateFinder,
         tz: ZoneInfo,
     ) -> None:
         self._faq = faq
+        self._duplicates = duplicates
         self._sessions = sessions
         self._clock = clock
         self._places = places
@@ -76,7 +80,8 @@ class IntakeService:
             resident.place_id = place_id
             resident.updated_at = self._clock.now()
             draft = await repo.get_draft(session, resident.id)
-            return self._view(draft, resident) if draft else None
+            view = self._view(draft, resident) if draft else None
+        return await self._with_similar(view, person) if view else None
 
     async def write(
         self, person: Person, chat_id: int, text: str, kind_hint: str | None = None
@@ -102,7 +107,8 @@ class IntakeService:
                 draft = self._new_draft(resident, chat_id, READY, text=text, kind=kind_hint)
                 session.add(draft)
             await session.flush()
-            return self._view(draft, resident)
+            view = self._view(draft, resident)
+        return await self._with_similar(view, person)
 
     async def add_photo(
         self, person: Person, chat_id: int, file_id: str, caption: str | None
@@ -119,7 +125,8 @@ class IntakeService:
             draft.photo_file_ids = [*draft.photo_file_ids, file_id]
             _touch(draft, self._clock.now())
             await session.flush()
-            return self._view(draft, resident)
+            view = self._view(draft, resident)
+        return await self._with_similar(view, person)
 
     async def add_location(
         self, person: Person, chat_id: int, latitude: float, longitude: float
@@ -134,7 +141,8 @@ class IntakeService:
             draft.latitude, draft.longitude = latitude, longitude
             _touch(draft, self._clock.now())
             await session.flush()
-            return self._view(draft, resident)
+            view = self._view(draft, resident)
+        return await self._with_similar(view, person)
 
     async def change_category(
         self, person: Person, draft_ref: tuple[int, int], category: str
@@ -225,6 +233,53 @@ class IntakeService:
                 chat_id=group_chat_id,
                 message_id=message_id,
             )
+
+    async def join(self, person: Person, draft_ref: tuple[int, int], ticket_id: int) -> TicketView:
+        """ "我也遇到": the resident supports an open ticket instead of opening a second one.
+
+        Their words are kept on that ticket as a message, so nothing they wrote is lost.
+        """
+        async with self._sessions() as session, session.begin():
+            resident, draft = await self._ready_draft(session, person, draft_ref)
+            ticket = await repo.ticket_by_id(session, ticket_id)
+            if ticket is None or ticket.status not in ACTIVE:
+                raise StaleDraft
+            now = self._clock.now()
+            if await repo.add_supporter(session, ticket.id, resident.id, now):
+                await repo.add_event(
+                    session,
+                    ticket.id,
+                    now,
+                    "resident",
+                    "supporter_joined",
+                    actor_telegram_id=resident.telegram_id,
+                )
+                await repo.add_message(
+                    session,
+                    TicketMessage(
+                        ticket_id=ticket.id,
+                        at=now,
+                        direction="in",
+                        chat_id=draft.chat_id,
+                        author_telegram_id=resident.telegram_id,
+                        text=draft.text,
+                        photo_file_id=draft.photo_file_ids[0] if draft.photo_file_ids else None,
+                    ),
+                )
+            await repo.delete_draft(session, draft)
+            count = (await repo.supporter_counts(session, [ticket.id])).get(ticket.id, 0)
+            names = await repo.resident_names(session, [ticket.resident_id])
+            return self._tickets.view(ticket, names.get(ticket.resident_id, ""), count)
+
+    async def _with_similar(self, view: DraftView, person: Person) -> DraftView:
+        """Add the open tickets that may be the same matter, when a preview will be shown."""
+        result = view.classification
+        if result is None or result.urgent or view.faq is not None or view.place_id is None:
+            return view
+        similar = await self._duplicates.similar(
+            view.place_id, view.text, result.category, person.telegram_id
+        )
+        return replace(view, similar=tuple(similar))
 
     def faq_answer(self, text: str, kind_hint: str | None = None) -> FaqMatch | None:
         """The FAQ entry that answers a consultation at once, if one fits well enough."""

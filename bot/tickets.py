@@ -219,5 +219,6 @@ class TicketService:
             latitude=ticket.latitude,
             longitude=ticket.longitude,
             admin_chat_id=ticket.admin_chat_id,
+            admin_message_id=ticket.admin_message_id,
             emergency_numbers=emergency,
         )

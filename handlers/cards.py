@@ -38,3 +38,14 @@ async def post_card(bot: Bot, desk: Desk, ticket: TicketView) -> None:
         await desk.tickets.record(ticket.id, "system", "card_failed", {"reason": str(exc)})
         return
     await desk.tickets.record_card(ticket.id, chat_id, message.message_id)
+
+
+async def refresh_card(bot: Bot, desk: Desk, ticket: TicketView) -> None:
+    """Re-render the card after a change (e.g. a new supporter); a failed edit is only logged."""
+    if ticket.admin_chat_id is None or ticket.admin_message_id is None:
+        return
+    text = render.card(desk.texts, ticket, desk.settings.tz, desk.clock.now())
+    try:
+        await bot.edit_message_text(text, ticket.admin_chat_id, ticket.admin_message_id)
+    except TelegramError as exc:
+        log.warning("ticket %s: card update failed: %s", ticket.number, exc)

@@ -14,6 +14,7 @@ from bot.texts import Texts
 # preview is recognised as stale instead of acting on newer content.
 SUBMIT, CATEGORIES, BACK, CANCEL, SET_CATEGORY = "ok", "cat", "back", "x", "c"
 FAQ_SOLVED, FAQ_HUMAN = "fok", "fhu"
+JOIN = "join"  # + ticket id: "me too" on an open ticket
 SET_PLACE = "p:"  # + village id
 # In groups the question is the message the answer replies to, so the data needs no id.
 GROUP_FAQ_SOLVED, GROUP_FAQ_HUMAN = "g:fok", "g:fhu"
@@ -29,7 +30,7 @@ class DraftAction:
 
     action: str
     ref: tuple[int, int]
-    category: str | None
+    arg: str | None  # the category chosen, or the ticket joined
 
 
 def draft_data(action: str, view: DraftView, category: str | None = None) -> str:
@@ -49,9 +50,20 @@ def parse_draft_data(data: str) -> DraftAction | None:
 
 
 def draft(texts: Texts, view: DraftView) -> InlineKeyboardMarkup:
+    join = [
+        [
+            InlineKeyboardButton(
+                texts("buttons.join", number=similar.number),
+                callback_data=draft_data(JOIN, view, str(similar.id)),
+            )
+        ]
+        for similar in view.similar
+    ]
+    submit = texts("buttons.submit_new" if view.similar else "buttons.submit")
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(texts("buttons.submit"), callback_data=draft_data(SUBMIT, view))],
+            *join,
+            [InlineKeyboardButton(submit, callback_data=draft_data(SUBMIT, view))],
             [
                 InlineKeyboardButton(
                     texts("buttons.change_category"), callback_data=draft_data(CATEGORIES, view)

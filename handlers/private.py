@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.dto import DraftView, Person
 from bot.intake import PlaceNeeded
 from handlers import keyboards, render
-from handlers.cards import post_card
+from handlers.cards import post_card, refresh_card
 from handlers.context import KIND_COMMANDS, command_name, desk_of, person_of
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,14 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.edit_message_text(
             desk.texts("private.cancelled" if dropped else "errors.no_draft")
         )
-    elif pressed.action == keyboards.SET_CATEGORY and pressed.category is not None:
-        view = await intake.change_category(person, pressed.ref, pressed.category)
+    elif pressed.action == keyboards.JOIN and pressed.arg is not None and pressed.arg.isdigit():
+        ticket = await intake.join(person, pressed.ref, int(pressed.arg))
+        await query.edit_message_text(
+            desk.texts("private.joined", number=ticket.number, count=ticket.supporters + 1)
+        )
+        await refresh_card(context.bot, desk, ticket)
+    elif pressed.action == keyboards.SET_CATEGORY and pressed.arg is not None:
+        view = await intake.change_category(person, pressed.ref, pressed.arg)
         text = render.draft(desk.texts, view, desk.settings.tz, desk.clock.now())
         await query.edit_message_text(text, reply_markup=keyboards.draft(desk.texts, view))
     elif pressed.action in (keyboards.CATEGORIES, keyboards.BACK):

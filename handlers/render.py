@@ -51,8 +51,22 @@ def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> str:
         extras += texts("private.draft_extras_photos", count=view.photo_count)
     if view.has_location:
         extras += texts("private.draft_extras_location")
+    similar = ""
+    if view.similar:
+        items = "\n".join(
+            texts(
+                "private.similar_item",
+                number=s.number,
+                created=when(texts, s.created_at, tz, now),
+                supporters=s.supporters,
+                preview=escape(s.text),
+            )
+            for s in view.similar
+        )
+        similar = texts("private.similar", items=items)
     return texts(
         "private.draft",
+        similar=similar,
         text=preview(texts, view.text),
         category=result.category_label,
         kind=result.kind_label,
@@ -84,6 +98,8 @@ def card(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:
         extras += texts("card.extras_photos", count=len(ticket.photo_file_ids))
     if ticket.latitude is not None:
         extras += texts("card.extras_location")
+    if ticket.supporters:
+        extras += texts("card.supporters", count=ticket.supporters)
     return texts(
         "card.new",
         mark=texts("card.urgent_mark") if ticket.urgent else "",

@@ -169,3 +169,38 @@ async def resident_names(session: AsyncSession, resident_ids: Sequence[int]) -> 
         select(Resident.id, Resident.display_name).where(Resident.id.in_(resident_ids))
     )
     return {rid: name for rid, name in result.all()}
+
+
+async def tickets_by_ids(session: AsyncSession, ticket_ids: Sequence[int]) -> Sequence[Ticket]:
+    if not ticket_ids:
+        return []
+    result = await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+    return result.scalars().all()
+
+
+async def active_tickets_after(
+    session: AsyncSession, after_id: int, since: datetime, statuses: Sequence[str]
+) -> Sequence[Ticket]:
+    """Tickets newer than `after_id`, still in one of `statuses`, created since `since`."""
+    result = await session.execute(
+        select(Ticket)
+        .where(Ticket.id > after_id, Ticket.created_at >= since, Ticket.status.in_(statuses))
+        .order_by(Ticket.id)
+    )
+    return result.scalars().all()
+
+
+async def add_supporter(
+    session: AsyncSession, ticket_id: int, resident_id: int, at: datetime
+) -> bool:
+    """Add the resident as a supporter; False if they already were one."""
+    exists = await session.execute(
+        select(TicketSupporter.id).where(
+            TicketSupporter.ticket_id == ticket_id, TicketSupporter.resident_id == resident_id
+        )
+    )
+    if exists.first() is not None:
+        return False
+    session.add(TicketSupporter(ticket_id=ticket_id, resident_id=resident_id, at=at))
+    await session.flush()
+    return True
