@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from bot.cli_nlp import add_commands as add_nlp_commands
+    from bot.cli_nlp import iso_date
 
     parser = argparse.ArgumentParser(prog="fengqiao", description="枫桥服务台 Fengqiao desk")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -71,16 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing = tickets.add_parser("list", help="print the tickets")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    listing.add_argument("--since", type=_date, help="only tickets created on or after DATE")
+    listing.add_argument("--since", type=iso_date, help="only tickets created on or after DATE")
     listing.set_defaults(func=_tickets_list)
     return parser
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {value!r}") from None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""`fengqiao nlp classify` and `fengqiao nlp eval FILE.jsonl`: try the classification rules.
+"""`fengqiao nlp classify|eval|hotwords`: try the classification rules, rank hot words.
 
 Also runs on its own: `python -m bot.cli_nlp [--config-dir DIR] classify|eval FILE`.
 """
@@ -6,9 +6,11 @@ Also runs on its own: `python -m bot.cli_nlp [--config-dir DIR] classify|eval FI
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
@@ -30,6 +32,44 @@ def add_commands(nlp_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "file", type=Path, help="labelled JSON lines: text, category, kind, urgent"
     )
     evaluation.set_defaults(func=eval_command)
+    hot = nlp_sub.add_parser("hotwords", help="hot words of the tickets since DATE (masked)")
+    hot.add_argument("--since", type=iso_date, required=True, help="YYYY-MM-DD, local time")
+    hot.add_argument("--top", type=int, default=20, help="how many words (default 20)")
+    hot.add_argument("--place", help="only the tickets of this village id")
+    hot.add_argument("--json", action="store_true", help="one JSON object per line")
+    hot.set_defaults(func=hotwords_command)
+
+
+def iso_date(value: str) -> date:
+    """An argparse type for YYYY-MM-DD with a Chinese message when it is not one."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {value!r}") from None
+
+
+def hotwords_command(args: argparse.Namespace) -> int:
+    """Rank the hot words of the stored tickets; reads the database named by the settings."""
+    from bot.desk import open_desk
+    from bot.reports import hot_words
+    from bot.settings import load_settings
+
+    settings = load_settings(config_dir=args.config_dir)
+
+    async def ranking() -> list[tuple[str, float]]:
+        desk = await open_desk(settings)
+        try:
+            since = datetime.combine(args.since, time(0), settings.tz)
+            return await hot_words(desk, since, args.place, args.top)
+        finally:
+            await desk.close()
+
+    for rank, (word, weight) in enumerate(asyncio.run(ranking()), start=1):
+        if args.json:
+            print(json.dumps({"rank": rank, "word": word, "weight": weight}, ensure_ascii=False))
+        else:
+            print(f"{rank:>3}. {word}\t{weight:.4f}")
+    return 0
 
 
 def classify_command(args: argparse.Namespace) -> int:
