@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 
+from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command; errors end in one clear line, not a traceback."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    token = os.environ.get("FENGQIAO_BOT_TOKEN", "").strip()
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO, secrets=(token,))
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
