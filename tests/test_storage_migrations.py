@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,21 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import StatementError
 
 from storage.db import create_engine, create_session_factory
-from storage.migrate import alembic_config, current, downgrade, upgrade
+from storage.migrate import (
+    SCRIPT_LOCATION,
+    alembic_config,
+    current,
+    downgrade,
+    migration_connection,
+    upgrade,
+)
 from storage.models import Base, Resident
 
 
@@ -70,6 +80,15 @@ async def test_upgraded_schema_matches_models(db_url: str) -> None:
     try:
         async with engine.connect() as conn:
             assert await conn.run_sync(diff) == []
+            if conn.dialect.name == "sqlite":
+                # Autogenerate does not compare AUTOINCREMENT; ids that must never be reused.
+                for table in Base.metadata.sorted_tables:
+                    sql = await conn.scalar(
+                        text("SELECT sql FROM sqlite_master WHERE name = :name"),
+                        {"name": table.name},
+                    )
+                    wanted = bool(table.dialect_options["sqlite"]["autoincrement"])
+                    assert ("AUTOINCREMENT" in sql) == wanted, table.name
     finally:
         await engine.dispose()
 
@@ -148,3 +167,71 @@ def test_alembic_command_line_path(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     command.upgrade(config, "head")
     # Raises if autogenerate would write a migration: models and migrations agree.
     command.check(config)
+
+
+REBUILD_TICKETS = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tickets", recreate="always") as batch_op:
+        batch_op.add_column(sa.Column("probe", sa.String(8), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tickets", recreate="always") as batch_op:
+        batch_op.drop_column("probe")
+"""
+
+
+async def test_sqlite_table_rebuild_keeps_referencing_rows(tmp_path: Path) -> None:
+    """A batch migration that rebuilds a referenced table works on a SQLite desk with data."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_rebuild_tickets.py").write_text(REBUILD_TICKETS)
+    url = f"sqlite+aiosqlite:///{tmp_path}/desk.db"
+    await upgrade(url, "0001")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO places VALUES ('v', 'V', 'village', NULL, NULL, NULL)",
+                "INSERT INTO residents VALUES (1, 10, 'r', 'v', '2026-01-01', '2026-01-01')",
+                "INSERT INTO tickets (id, number, resident_id, place_id, source, source_chat_id,"
+                " text, category, kind, urgent, complexity, keywords, confidence, status, level,"
+                " photo_file_ids, created_at, due_at) VALUES (1, '2026-000001', 1, 'v',"
+                " 'private', 10, 't', 'other', 'help', 0, 'simple', '[]', 0, 'new', 'village',"
+                " '[]', '2026-01-01', '2026-01-04')",
+                "INSERT INTO ticket_events (ticket_id, at, actor, action, detail)"
+                " VALUES (1, '2026-01-01', 'system', 'created', '{}')",
+            ):
+                await conn.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+    def run(step: Callable[[Config], None]) -> Callable[[Connection], None]:
+        def on(connection: Connection) -> None:
+            config = alembic_config(connection)
+            config.set_main_option("script_location", str(scripts))
+            step(config)
+
+        return on
+
+    for step in (
+        lambda config: command.upgrade(config, "9999"),
+        lambda config: command.downgrade(config, "0001"),
+    ):
+        async with migration_connection(url) as conn:
+            await conn.run_sync(run(step))
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM ticket_events")) == 1
+            assert await conn.scalar(text("PRAGMA foreign_keys")) == 1
+    finally:
+        await engine.dispose()
