@@ -1,0 +1,354 @@
+"""`fengqiao sandbox`: the whole desk against the Bot API emulator, from a terminal prompt."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.engine import make_url
+
+from bot.emulated import BOT_USERNAME, EmulatedDesk, emulated_desk
+from bot.emulator import Call, User
+from bot.places import PlaceInfo
+from bot.settings import load_settings
+from bot.texts import TextsError
+
+log = logging.getLogger(__name__)
+
+SANDBOX_DATABASE = "sqlite+aiosqlite:///data/sandbox.db"
+SHOWN = {"sendMessage", "editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
+SHOWN |= {"sendPhoto", "sendLocation", "answerCallbackQuery"}
+DEEP_LINK = f"https://t.me/{BOT_USERNAME}?start="
+CADRE = (9001, "王书记")
+LOCATION = (29.7156, 120.2436)  # Fengqiao town, Zhuji: any point will do in the sandbox
+
+GROUP_HINT = "群里只有 /ts 投诉、/jy 建议、/zx 咨询、/qz 求助 开头,或 @机器人、回复机器人时才受理"
+
+HELP = """沙盒命令(以 : 开头,其余内容都当作消息发给机器人,例如 /start、/my、/ticket 工单号):
+  :help              显示本帮助
+  :private           回到您和机器人的私聊
+  :group 青溪村       以同一位村民身份在该村村民群里发言(也可写 :group qingxi)
+  :admin 青溪村       进入该村干部管理群,显示群里最近的消息(以村干部王书记身份)
+  :user 李四          换成另一位村民
+  :press N 或直接 N   按下当前聊天里最近一条带按钮消息的第 N 个按钮
+  :photo [说明]       发一张照片(可带说明文字)
+  :location          发送位置
+  :tickets           列出所有工单
+  :quit              退出(也可以 Ctrl-D / Ctrl-C)"""
+
+BANNER = """\
+══════════════════ 枫桥服务台 · 沙盒 Fengqiao desk sandbox ══════════════════
+您现在是村民「张三」,正在和机器人私聊。直接打字就是向村里反映问题。
+You are the resident 张三 in a private chat with the bot: type a message to report
+a problem. No Telegram and no network: the real bot runs against a local emulator.
+Sandbox commands start with ":" (:help lists them); a bare number N presses button [N].
+管理群(村干部)收到的派单卡片会用 ═══ 📋 标出。Cards for cadres are marked ═══ 📋.
+数据库 Database: {database}
+试试 Try:  /start   →  1   →  村口垃圾三天没人收了   →  1   →  :tickets
+"""
+
+
+class Hint(Exception):
+    """A sandbox command the user got wrong: shown as a one-line hint, never a traceback."""
+
+
+class LineReader:
+    """Reads stdin in a daemon thread, one line per request, so the event loop keeps running.
+
+    A daemon thread (not asyncio.to_thread) so that Ctrl-C never waits for a pending read.
+    """
+
+    def __init__(self, stdin: TextIO, interactive: bool) -> None:
+        self._stdin, self._interactive = stdin, interactive
+        self._wanted = threading.Semaphore(0)
+        self._prompt = ""
+        self._future: asyncio.Future[str | None] | None = None
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._run, name="sandbox-stdin", daemon=True).start()
+
+    async def read(self, prompt: str) -> str | None:
+        """The next line without its newline, or None at end of input."""
+        self._prompt, self._future = prompt, self._loop.create_future()
+        self._wanted.release()
+        return await self._future
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.acquire()
+            try:
+                if self._interactive:  # input() gives line editing and history
+                    line: str | None = input(self._prompt)
+                else:
+                    raw = self._stdin.readline()
+                    line = raw.rstrip("\n") if raw else None
+            except EOFError:
+                line = None
+            if self._future is not None:
+                self._loop.call_soon_threadsafe(_resolve, self._future, line)
+
+
+def _resolve(future: asyncio.Future[str | None], line: str | None) -> None:
+    if not future.done():
+        future.set_result(line)
+
+
+def plain(text: str) -> str:
+    """What a Telegram client shows for HTML text: tags become formatting, entities characters."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+class Sandbox:
+    """Who the user acts as, where, and how the bot's calls are printed."""
+
+    def __init__(self, world: EmulatedDesk, out: TextIO) -> None:
+        self.world, self.emu, self.out = world, world.emu, out
+        self.residents: dict[str, User] = {}
+        self.cadre = self.emu.user(*CADRE)
+        self.user = self._resident("张三")
+        self.chat = self.emu.private_chat(self.user)
+        self.admin_chats = {p.admin_chat_id for p in world.places if p.admin_chat_id is not None}
+        self.emu.on_call(self._show)
+
+    @property
+    def actor(self) -> User:
+        return self.cadre if self.chat.id in self.admin_chats else self.user
+
+    def prompt(self) -> str:
+        where = "私聊" if self.chat.id == self.actor.id else self._label(self.chat.id)
+        return f"{self.actor.first_name}@{where}> "
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def handle(self, line: str) -> bool:
+        """Do what the line asks; False when the user wants to leave."""
+        command, _, arg = line.partition(" ")
+        arg = arg.strip()
+        try:
+            if not line:
+                return True
+            if line.isdigit() or command == ":press":
+                await self._press(line if line.isdigit() else arg)
+            elif not line.startswith(":"):
+                await self.emu.send_text(self.actor, self.chat, line)
+            elif command in (":quit", ":q", ":exit"):
+                return False
+            elif command in (":help", ":h", ":?"):
+                self.say(HELP)
+            elif command == ":private":
+                self.chat = self.emu.private_chat(self.user)
+                self.say(f"(回到私聊,您是村民「{self.user.first_name}」)")
+            elif command == ":group":
+                self.chat = self.world.group_of(self._place(arg, villages=True).id)
+                self.say(f"(进入{self._label(self.chat.id)}。{GROUP_HINT})")
+            elif command == ":admin":
+                self._enter_admin(self._place(arg, villages=False))
+            elif command == ":user":
+                self._become(arg)
+            elif command == ":photo":
+                await self.emu.send_photo(self.actor, self.chat, arg or None)
+            elif command == ":location":
+                await self.emu.send_location(self.actor, self.chat, *LOCATION)
+            elif command == ":tickets":
+                await self._tickets()
+            else:
+                raise Hint(f"没有沙盒命令 {command},输入 :help 查看可用命令")
+            await self.emu.settle(quiet=0.2, timeout=20)
+        except Hint as exc:
+            self.say(f"⚠️ {exc}")
+        except TimeoutError:
+            self.say("⚠️ 机器人还在处理,稍后的回复会接着显示")
+        except Exception as exc:  # the prompt must survive anything a newcomer types
+            log.debug("sandbox command failed", exc_info=True)
+            self.say(f"⚠️ 没能完成:{exc}")
+        return True
+
+    def _resident(self, name: str) -> User:
+        if name not in self.residents:
+            user = self.emu.user(1001 + len(self.residents), name)
+            self.emu.private_chat(user)  # as if they had pressed Start once
+            self.residents[name] = user
+        return self.residents[name]
+
+    def _become(self, name: str) -> None:
+        if not name:
+            raise Hint("请写上名字,例如 :user 李四")
+        self.user = self._resident(name)
+        if self.chat.type == "private" or self.chat.id in self.admin_chats:
+            self.chat = self.emu.private_chat(self.user)
+        self.say(f"(现在您是村民「{name}」,在{self._label(self.chat.id)})")
+
+    def _place(self, query: str, *, villages: bool) -> PlaceInfo:
+        choices = [
+            p
+            for p in self.world.places
+            if (p.group_chat_id if villages else p.admin_chat_id) is not None
+        ]
+        for place in choices:
+            if query and (query in (place.id, place.name) or place.name.startswith(query)):
+                return place
+        names = "、".join(f"{p.name}({p.id})" for p in choices)
+        raise Hint(f"找不到「{query}」,可选:{names}")
+
+    def _enter_admin(self, place: PlaceInfo) -> None:
+        self.chat = self.world.admin_of(place.id)
+        recent = self.emu.sent_messages(self.chat)[-3:]
+        self.say(f"(进入{self._label(self.chat.id)},您是村干部{self.cadre.first_name})")
+        if not recent:
+            self.say("(群里还没有消息)")
+        for message in recent:
+            self._print(" · 之前的消息", self.chat.id, message["text"], message.get("reply_markup"))
+
+    async def _press(self, arg: str) -> None:
+        if not arg.isdigit():
+            raise Hint("请写按钮的编号,例如 :press 1 或直接输入 1")
+        number = int(arg)
+        message = next(
+            (m for m in reversed(self.emu.sent_messages(self.chat)) if _buttons(m)), None
+        )
+        if message is None:
+            raise Hint(f"{self._label(self.chat.id)}里没有可以按的按钮")
+        buttons = _buttons(message)
+        if not 1 <= number <= len(buttons):
+            raise Hint(f"没有第 {number} 个按钮,可选 1–{len(buttons)}")
+        button = buttons[number - 1]
+        self.say(f"(按下 [{number}] {button['text']})")
+        url = str(button.get("url", ""))
+        if url.startswith(DEEP_LINK):  # Telegram opens the private chat and sends /start
+            self.chat = self.emu.private_chat(self.user)
+            self.say("(打开链接:转到和机器人的私聊)")
+            await self.emu.send_text(self.user, self.chat, f"/start {url.removeprefix(DEEP_LINK)}")
+        elif url:
+            self.say(f"(这是链接按钮,沙盒里不打开:{url})")
+        else:
+            await self.emu.press(self.actor, message, button["callback_data"])
+
+    async def _tickets(self) -> None:
+        desk = self.world.desk
+        tickets = await desk.tickets.all()
+        if not tickets:
+            self.say("(还没有工单)")
+        for t in tickets:
+            try:
+                status = desk.texts(f"status.{t.status}")
+            except TextsError:
+                status = t.status
+            due = t.due_at.astimezone(desk.settings.tz)
+            urgent = " 🚨紧急" if t.urgent else ""
+            text = t.text if len(t.text) <= 24 else t.text[:23] + "…"
+            self.say(
+                f"{t.number}  {status}  {t.category_label}·{t.kind_label}{urgent}  "
+                f"{t.place_name}  {t.resident_name}  期限 {due:%m-%d %H:%M}  {text}"
+            )
+
+    def _label(self, chat_id: int) -> str:
+        if chat_id in self.world.chats:
+            return self.world.chats[chat_id].title or str(chat_id)
+        names = [u.first_name for u in self.residents.values() if u.id == chat_id]
+        return f"私聊·{names[0]}" if names else f"聊天 {chat_id}"
+
+    def _show(self, call: Call) -> None:
+        """Print a bot call the way a person would see its result."""
+        p = call.params
+        if not call.ok or call.method not in SHOWN:
+            return
+        if call.method == "answerCallbackQuery":
+            if p.get("text"):
+                self.say(f"  💬 弹出提示:{p['text']}")
+            return
+        if not isinstance(p.get("chat_id"), int):
+            return  # inline messages and channels: the desk uses neither
+        text = str(p.get("text", p.get("caption", "")))
+        if p.get("parse_mode") == "HTML":
+            text = plain(text)
+        if call.method in ("sendPhoto", "editMessageCaption"):
+            text = f"[照片] {text}".rstrip()
+        elif call.method == "sendLocation":
+            text = f"[位置] {p.get('latitude')}, {p.get('longitude')}"
+        elif call.method == "editMessageReplyMarkup":
+            text = "(按钮变了)"
+        edited = "(修改了消息)" if call.method.startswith("edit") else ""
+        self._print(edited, p["chat_id"], text, p.get("reply_markup"))
+
+    def _print(self, note: str, chat_id: int, text: str, markup: Any) -> None:
+        label = self._label(chat_id)
+        if chat_id in self.admin_chats:
+            header = f"═══ 📋 {label}(村干部看到){note} ═══"
+        else:
+            header = f"─── 🤖 → {label}{note} ───"
+        lines = [header, *(f"  {line}".rstrip() for line in text.splitlines())]
+        number = 0
+        for row in _rows(markup):
+            cells = []
+            for button in row:
+                number += 1
+                link = f" ({button['url']})" if "url" in button else ""
+                cells.append(f"[{number}] {button['text']}{link}")
+            lines.append("  " + "  ".join(cells))
+        self.say("\n".join(lines))
+
+
+def _rows(markup: Any) -> list[list[dict[str, Any]]]:
+    if isinstance(markup, str):  # some clients send the keyboard as a JSON string
+        markup = json.loads(markup)
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return [list(row) for row in rows]
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for row in _rows(message.get("reply_markup")) for b in row]
+
+
+async def _session(database_url: str, config_dir: Path, stdin: TextIO, out: TextIO) -> None:
+    interactive = stdin is sys.stdin and out is sys.stdout and stdin.isatty()
+    print("正在启动机器人… starting the bot…", file=out, flush=True)
+    async with emulated_desk(database_url, config_dir, poll_timeout=1) as world:
+        sandbox = Sandbox(world, out)
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        sandbox.say(BANNER.format(database=shown.removeprefix("sqlite+aiosqlite:///")))
+        reader = LineReader(stdin, interactive)
+        while (line := await reader.read(sandbox.prompt())) is not None:
+            if not interactive:  # echo piped input so the transcript reads like a session
+                sandbox.say(f"{sandbox.prompt()}{line}")
+            if not await sandbox.handle(line.strip()):
+                break
+        else:
+            if interactive:  # Ctrl-D leaves the cursor after the prompt
+                sandbox.say("")
+        sandbox.say("再见 bye")
+
+
+def run_sandbox(
+    argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    """Run the sandbox until :quit or end of input; the exit code for the CLI."""
+    parser = argparse.ArgumentParser(
+        prog="fengqiao sandbox",
+        description="在终端里试用机器人,不需要 token 和网络。Try the bot in the terminal. "
+        "Tickets go to data/sandbox.db unless FENGQIAO_DATABASE_URL is set.",
+    )
+    parser.parse_args(argv or [])
+    settings = load_settings()
+    # Only an explicit environment variable: a production URL in .env must not get demo tickets.
+    url = settings.database_url if "FENGQIAO_DATABASE_URL" in os.environ else SANDBOX_DATABASE
+    out = stdout or sys.stdout
+    root = logging.getLogger()
+    level = root.level
+    if level != logging.DEBUG:  # keep `fengqiao -v sandbox` verbose
+        root.setLevel(logging.WARNING)
+    try:
+        asyncio.run(_session(url, settings.config_dir, stdin or sys.stdin, out))
+    except KeyboardInterrupt:
+        print("\n再见 bye", file=out, flush=True)
+    finally:
+        root.setLevel(level)
+    return 0
