@@ -1,0 +1,49 @@
+"""The baseline: the smallest python-telegram-bot Application that answers every text.
+
+It is built and polled exactly as the desk is against the emulator (no rate limiter,
+`poll_interval=0`), so the intake benchmark can show what the desk costs over python-telegram-bot
+itself on the same machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.emulator import BotApiEmulator
+
+
+async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply with the same text."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await message.reply_text(message.text)
+
+
+def build_echo_app(emu: BotApiEmulator) -> Application:  # type: ignore[type-arg]
+    app = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+@asynccontextmanager
+async def running_echo_bot(
+    emu: BotApiEmulator, poll_timeout: int = 10
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start the echo bot polling `emu`; stop it on exit."""
+    app = build_echo_app(emu)
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+    await app.start()
+    try:
+        yield app
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
