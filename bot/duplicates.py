@@ -1,4 +1,4 @@
-""" "同一问题?": open tickets of the same village in the last 14 days that look like a new text.
+"""Same matter (同一问题?): open tickets of the village in the last 14 days like a new text.
 
 The database is the truth; each process keeps an in-memory index of open tickets as a cache,
 topped up with tickets newer than the last one it saw, and every hit is checked against the

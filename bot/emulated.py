@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application, start_application, stop_application
 from bot.clock import Clock
@@ -18,6 +19,8 @@ from bot.settings import Settings
 
 TOKEN = "123456789:FENGQIAO-EMULATED"
 BOT_USERNAME = "FengqiaoDeskBot"
+# Handler groups run in order; this one sees each update after the desk's handlers are done.
+LAST_GROUP = 1_000
 
 
 @dataclass
@@ -75,8 +78,25 @@ async def emulated_desk(
         )
         # No rate limiter: the emulator has no flood limits to respect.
         app = build_application(settings, clock, rate_limit=False)
+        track_processed(app, emu)
         await start_application(app, poll_timeout=poll_timeout)
         try:
             yield EmulatedDesk(emu, app, places, chats)
         finally:
             await stop_application(app)
+
+
+def track_processed(app: Application, emu: BotApiEmulator) -> None:  # type: ignore[type-arg]
+    """Let `emu.settle()` wait until the application has finished every injected update.
+
+    A handler in the last group sees each update after all others, so the highest id it saw
+    is how far the application got; a quiet period alone misleads on a busy machine.
+    """
+    done = [emu.last_update_id]
+
+    async def mark(update: object, context: object) -> None:
+        if isinstance(update, Update):
+            done[0] = max(done[0], update.update_id)
+
+    app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
+    emu.bot_idle = lambda last_update_id: done[0] >= last_update_id

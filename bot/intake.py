@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -87,59 +88,65 @@ class IntakeService:
         self, person: Person, chat_id: int, text: str, kind_hint: str | None = None
     ) -> DraftView:
         """A resident wrote text in private: start, complete or extend their draft."""
-        text = _clean(text)
-        async with self._sessions() as session, session.begin():
-            resident = await self._resident(session, person)
-            draft = await repo.get_draft(session, resident.id)
-            now = self._clock.now()
-            if draft is not None and (
-                draft.state == AWAITING_TEXT or now - draft.updated_at <= MERGE_WINDOW
-            ):
-                combined = f"{draft.text}\n{text}" if draft.text else text
-                if len(combined) > MAX_TEXT:
-                    raise TextTooLong(limit=MAX_TEXT)
-                draft.text, draft.state = combined, READY
-                draft.kind = kind_hint or draft.kind
-                _touch(draft, now)
-            else:
-                if draft is not None:
-                    await repo.delete_draft(session, draft)
-                draft = self._new_draft(resident, chat_id, READY, text=text, kind=kind_hint)
-                session.add(draft)
-            await session.flush()
-            view = self._view(draft, resident)
-        return await self._with_similar(view, person)
+        return await self._update(person, chat_id, _clean(text), kind_hint)
 
     async def add_photo(
         self, person: Person, chat_id: int, file_id: str, caption: str | None
     ) -> DraftView:
         """A photo joins the draft; without a caption the draft waits for a sentence."""
-        if caption and caption.strip():
-            await self.write(person, chat_id, caption)
-        async with self._sessions() as session, session.begin():
-            resident = await self._resident(session, person)
-            draft = await repo.get_draft(session, resident.id)
-            if draft is None:
-                draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
-                session.add(draft)
+
+        def attach(draft: Draft) -> None:
             draft.photo_file_ids = [*draft.photo_file_ids, file_id]
-            _touch(draft, self._clock.now())
-            await session.flush()
-            view = self._view(draft, resident)
-        return await self._with_similar(view, person)
+
+        words = _clean(caption) if caption and caption.strip() else None
+        return await self._update(person, chat_id, words, None, attach)
 
     async def add_location(
         self, person: Person, chat_id: int, latitude: float, longitude: float
     ) -> DraftView:
         """A shared location joins the draft (or starts one waiting for words)."""
+
+        def attach(draft: Draft) -> None:
+            draft.latitude, draft.longitude = latitude, longitude
+
+        return await self._update(person, chat_id, None, None, attach)
+
+    async def _update(
+        self,
+        person: Person,
+        chat_id: int,
+        words: str | None,
+        kind_hint: str | None,
+        attach: Callable[[Draft], None] | None = None,
+    ) -> DraftView:
+        """Words and attachments join the draft in one transaction.
+
+        Words soon after earlier ones (or after a lone photo) extend the same draft, since people
+        type in bursts; later words start a new draft. An attachment alone starts a draft that
+        waits for words.
+        """
         async with self._sessions() as session, session.begin():
             resident = await self._resident(session, person)
             draft = await repo.get_draft(session, resident.id)
-            if draft is None:
-                draft = self._new_draft(resident, chat_id, AWAITING_TEXT)
+            now = self._clock.now()
+            extend = draft is not None and (
+                draft.state == AWAITING_TEXT or now - draft.updated_at <= MERGE_WINDOW
+            )
+            if draft is not None and words is not None and extend:
+                combined = f"{draft.text}\n{words}" if draft.text else words
+                if len(combined) > MAX_TEXT:
+                    raise TextTooLong(limit=MAX_TEXT)
+                draft.text, draft.state = combined, READY
+                draft.kind = kind_hint or draft.kind
+            elif draft is None or (words is not None and not extend):
+                if draft is not None:
+                    await repo.delete_draft(session, draft)
+                state = READY if words is not None else AWAITING_TEXT
+                draft = self._new_draft(resident, chat_id, state, text=words or "", kind=kind_hint)
                 session.add(draft)
-            draft.latitude, draft.longitude = latitude, longitude
-            _touch(draft, self._clock.now())
+            if attach is not None:
+                attach(draft)
+            _touch(draft, now)
             await session.flush()
             view = self._view(draft, resident)
         return await self._with_similar(view, person)

@@ -1,4 +1,4 @@
-""""同一问题?": a similar open ticket is offered, joining adds a supporter instead of a ticket."""
+"""Same matter (同一问题?): joining a similar open ticket adds a supporter, not a ticket."""
 
 from __future__ import annotations
 

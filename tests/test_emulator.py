@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.emulated import track_processed
 from bot.emulator import BotApiEmulator, Call, Chat, UploadedFile, User
 from bot.emulator.formatting import parse_html, parse_markdown_v2
 
@@ -427,6 +428,7 @@ async def app(emu: BotApiEmulator) -> AsyncIterator[Application]:  # type: ignor
     application.add_handler(CommandHandler("start", _start))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
     application.add_handler(CallbackQueryHandler(_pressed))
+    track_processed(application, emu)
     await application.initialize()
     assert application.updater is not None
     await application.updater.start_polling(poll_interval=0, timeout=5)

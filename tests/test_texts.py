@@ -44,5 +44,5 @@ def test_unknown_key_is_an_error() -> None:
 
 def test_non_text_entry_is_refused(tmp_path: Path) -> None:
     (tmp_path / "texts.toml").write_text("[a]\nb = 1\n", encoding="utf-8")
-    with pytest.raises(TextsError, match="a.b"):
+    with pytest.raises(TextsError, match=r"a\.b"):
         Texts.load(tmp_path)

@@ -122,6 +122,9 @@ class BotApiEmulator:
         self._waiters: dict[str, list[tuple[CallPredicate | None, asyncio.Future[Call]]]] = {}
         self._listeners: list[CallListener] = []
         self._inject_mark = 0
+        # A harness that sees inside the bot can say it has finished the updates it fetched;
+        # settle() then waits for that too instead of trusting a quiet period alone.
+        self.bot_idle: Callable[[int], bool] = lambda last_update_id: True
         self._inflight = 0
         self._last_activity = 0.0  # loop time of the last bot call or update hand-out
         self._chat_instances = itertools.count(-7_000_000_000_000_000_000, 7919)
@@ -397,6 +400,11 @@ class BotApiEmulator:
 
     # --- what the bot did ------------------------------------------------------------------------
 
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest injected update (or the id before the first one)."""
+        return self._world.last_update_id
+
     def mark(self) -> int:
         """A position in `calls`, for `calls_since` and `wait_for(since=...)`."""
         return len(self.calls)
@@ -447,13 +455,19 @@ class BotApiEmulator:
         while True:
             now = loop.time()
             idle = now - self._last_activity
-            if self._world.all_fetched() and self._inflight == 0 and idle >= quiet:
+            if (
+                self._world.all_fetched()
+                and self._inflight == 0
+                and idle >= quiet
+                and self.bot_idle(self._world.last_update_id)
+            ):
                 return
             if now >= deadline:
                 raise TimeoutError(
                     f"the bot did not settle within {timeout}s "
                     f"(unfetched updates: {not self._world.all_fetched()}, "
-                    f"requests in flight: {self._inflight})"
+                    f"requests in flight: {self._inflight}, "
+                    f"bot idle: {self.bot_idle(self._world.last_update_id)})"
                 )
             await asyncio.sleep(min(max(quiet - idle, 0.005), 0.05, max(deadline - now, 0.0)))
 
