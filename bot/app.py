@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.desk import Desk, open_desk
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def build_application(
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if rate_limit:
         # Telegram's own flood limits; the emulator in tests and the sandbox has none.

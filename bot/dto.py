@@ -99,3 +99,11 @@ class TicketDetail:
 
     ticket: TicketView
     events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """What a message addressed to the bot in a group led to: a FAQ answer or a ticket."""
+
+    faq: FaqMatch | None = None
+    ticket: TicketView | None = None

@@ -89,14 +89,19 @@ async def emulated_desk(
 def track_processed(app: Application, emu: BotApiEmulator) -> None:  # type: ignore[type-arg]
     """Let `emu.settle()` wait until the application has finished every injected update.
 
-    A handler in the last group sees each update after all others, so the highest id it saw
-    is how far the application got; a quiet period alone misleads on a busy machine.
+    A handler in the last group sees each update after all others. Updates of different
+    chats finish out of order, so "done" is the highest id up to which every update finished;
+    a quiet period alone misleads on a busy machine.
     """
     done = [emu.last_update_id]
+    finished: set[int] = set()
 
     async def mark(update: object, context: object) -> None:
         if isinstance(update, Update):
-            done[0] = max(done[0], update.update_id)
+            finished.add(update.update_id)
+            while done[0] + 1 in finished:
+                done[0] += 1
+                finished.discard(done[0])
 
     app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
     emu.bot_idle = lambda last_update_id: done[0] >= last_update_id

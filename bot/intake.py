@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.deadlines import due_at
-from bot.dto import DraftView, Person, TicketView
+from bot.dto import DraftView, GroupOutcome, Person, TicketView
 from bot.duplicates import ACTIVE, DuplicateFinder
 from bot.errors import (
     EmptyText,
@@ -219,18 +219,23 @@ class IntakeService:
         text: str,
         kind_hint: str | None,
         message_id: int | None,
-    ) -> TicketView:
-        """A resident addressed the bot in their village group: open the ticket at once."""
+        offer_faq: bool = True,
+    ) -> GroupOutcome:
+        """A resident addressed the bot in their village group: a common question gets its
+        FAQ answer (unless they already asked for a person), anything else a ticket at once."""
         village = self._places.village_of_group(group_chat_id)
         if village is None:
             raise UnknownPlace(place=str(group_chat_id))
         text = _clean(text)
         result = self._classifier.classify(text, kind_hint=kind_hint)
+        faq = self._faq_for(text, result) if offer_faq else None
+        if faq is not None:
+            return GroupOutcome(faq=faq)
         async with self._sessions() as session, session.begin():
             resident = await self._resident(session, person)
             if resident.place_id is None:
                 resident.place_id = village.id
-            return await self._tickets.open(
+            ticket = await self._tickets.open(
                 session,
                 resident=resident,
                 place_id=village.id,
@@ -240,6 +245,7 @@ class IntakeService:
                 chat_id=group_chat_id,
                 message_id=message_id,
             )
+        return GroupOutcome(ticket=ticket)
 
     async def join(self, person: Person, draft_ref: tuple[int, int], ticket_id: int) -> TicketView:
         """ "我也遇到": the resident supports an open ticket instead of opening a second one.
@@ -287,11 +293,6 @@ class IntakeService:
             view.place_id, view.text, result.category, person.telegram_id
         )
         return replace(view, similar=tuple(similar))
-
-    def faq_answer(self, text: str, kind_hint: str | None = None) -> FaqMatch | None:
-        """The FAQ entry that answers a consultation at once, if one fits well enough."""
-        result = self._classifier.classify(text, kind_hint=kind_hint)
-        return self._faq_for(text, result)
 
     def _faq_for(self, text: str, result: Classification) -> FaqMatch | None:
         if result.kind != "consultation" or result.urgent:

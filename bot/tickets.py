@@ -138,10 +138,7 @@ class TicketService:
     async def record_card(self, ticket_id: int, chat_id: int, message_id: int) -> None:
         """Remember where the cadres' card was posted, so later actions can edit it."""
         async with self._sessions() as session, session.begin():
-            ticket = await repo.ticket_by_id(session, ticket_id)
-            if ticket is None:
-                return
-            ticket.admin_chat_id, ticket.admin_message_id = chat_id, message_id
+            await repo.set_card(session, ticket_id, chat_id, message_id)
             await repo.add_event(
                 session, ticket_id, self._clock.now(), "system", "card_posted", {"chat": chat_id}
             )

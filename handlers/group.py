@@ -43,16 +43,9 @@ async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _open(
     message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, kind: str | None
 ) -> None:
-    desk = desk_of(context)
     if message.from_user is None or not await _configured(message, context):
         return
-    match = desk.intake.faq_answer(body, kind)
-    if match is not None:
-        await message.reply_text(
-            render.faq_answer(desk.texts, match), reply_markup=keyboards.group_faq(desk.texts)
-        )
-        return
-    await _open_ticket(message, context, message.from_user, body, kind)
+    await _open_ticket(message, context, message.from_user, body, kind, offer_faq=True)
 
 
 async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,18 +63,30 @@ async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await query.edit_message_reply_markup(None)
     if query.data == keyboards.GROUP_FAQ_HUMAN:
         body = _body(question, context.bot.username) or question.text
-        await _open_ticket(question, context, question.from_user, body, "consultation")
+        await _open_ticket(question, context, question.from_user, body, "consultation", False)
     else:
         await query.message.reply_text(desk.texts("faq.solved"))
 
 
 async def _open_ticket(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, user: User, body: str, kind: str | None
+    message: Message,
+    context: ContextTypes.DEFAULT_TYPE,
+    user: User,
+    body: str,
+    kind: str | None,
+    offer_faq: bool,
 ) -> None:
     desk = desk_of(context)
-    ticket = await desk.intake.open_in_group(
-        person_of(user), message.chat_id, body, kind, message.message_id
+    outcome = await desk.intake.open_in_group(
+        person_of(user), message.chat_id, body, kind, message.message_id, offer_faq
     )
+    if outcome.faq is not None:
+        await message.reply_text(
+            render.faq_answer(desk.texts, outcome.faq), reply_markup=keyboards.group_faq(desk.texts)
+        )
+        return
+    ticket = outcome.ticket
+    assert ticket is not None
     now = desk.clock.now()
     if ticket.urgent:
         numbers = render.emergency_numbers(desk.texts, ticket.emergency_numbers)

@@ -31,7 +31,8 @@ def create_engine(url: str) -> AsyncEngine:
     sa_url = make_url(url)
     if sa_url.get_backend_name() != "sqlite":
         # pre_ping: a long-running bot outlives server restarts and idle-connection reapers.
-        return create_async_engine(sa_url, pool_pre_ping=True)
+        # hide_parameters: an error message must not carry a resident's words into the logs.
+        return create_async_engine(sa_url, pool_pre_ping=True, hide_parameters=True)
 
     memory = is_sqlite_memory(sa_url)
     kwargs: dict[str, Any] = {}
@@ -41,9 +42,11 @@ def create_engine(url: str) -> AsyncEngine:
     else:
         assert sa_url.database is not None
         Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(sa_url, **kwargs)
+    engine = create_async_engine(sa_url, hide_parameters=True, **kwargs)
 
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # The driver's own deferred BEGIN is switched off; on_begin below takes over.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # SQLite ignores foreign keys unless asked, per connection.
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -51,9 +54,18 @@ def create_engine(url: str) -> AsyncEngine:
             # WAL lets the web board read while the bot writes; the timeout queues writers.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    def on_begin(connection: Any) -> None:
+        # Updates are handled concurrently: a deferred transaction that read first and writes
+        # later fails at once with SQLITE_BUSY when another writer got in between, whatever the
+        # busy timeout. Taking the write lock at BEGIN makes writers queue instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
     return engine
 
 

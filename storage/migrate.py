@@ -52,12 +52,14 @@ async def migration_connection(url: str) -> AsyncIterator[AsyncConnection]:
     if is_sqlite_memory(engine.url):
         log.warning("migrating an in-memory SQLite database: it vanishes with this connection")
     try:
-        async with lock, engine.begin() as conn:
+        async with lock, engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 # Batch ALTERs copy and drop tables, which live foreign keys would refuse
-                # (SQLite's documented procedure); integrity is checked again below.
-                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            elif conn.dialect.name == "postgresql":
+                # (SQLite's documented procedure); integrity is checked again below. The
+                # pragma only works outside a transaction, so it goes to the driver directly.
+                await conn.run_sync(_foreign_keys_off)
+            await conn.begin()
+            if conn.dialect.name == "postgresql":
                 # Several bot processes may start together; the others wait, then find head.
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             yield conn
@@ -65,8 +67,15 @@ async def migration_connection(url: str) -> AsyncIterator[AsyncConnection]:
                 broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
                 if broken:
                     raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+            await conn.commit()
     finally:
         await engine.dispose()
+
+
+def _foreign_keys_off(connection: Connection) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

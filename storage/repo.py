@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,17 +36,22 @@ async def get_resident(session: AsyncSession, telegram_id: int) -> Resident | No
 async def upsert_resident(
     session: AsyncSession, telegram_id: int, display_name: str, now: datetime
 ) -> Resident:
-    """The resident with this Telegram id, created on first contact, name kept current."""
-    resident = await get_resident(session, telegram_id)
-    if resident is None:
-        resident = Resident(
-            telegram_id=telegram_id, display_name=display_name, created_at=now, updated_at=now
+    """The resident with this Telegram id, created on first contact, name kept current.
+
+    One INSERT ... ON CONFLICT statement, so two updates of the same person handled at the
+    same time cannot both try to create them.
+    """
+    insert = _insert_for(session)
+    stmt = (
+        insert(Resident)
+        .values(telegram_id=telegram_id, display_name=display_name, created_at=now, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[Resident.telegram_id], set_={"display_name": display_name}
         )
-        session.add(resident)
-        await session.flush()
-    elif display_name and resident.display_name != display_name:
-        resident.display_name = display_name
-        resident.updated_at = now
+        .returning(Resident)
+    )
+    result = await session.scalars(stmt, execution_options={"populate_existing": True})
+    resident: Resident = result.one()
     return resident
 
 
@@ -62,8 +67,7 @@ async def delete_draft(session: AsyncSession, draft: Draft) -> None:
 
 async def next_ticket_seq(session: AsyncSession, year: int) -> int:
     """Atomically hand out the next number of the year, safe across several bot processes."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     stmt = (
         insert(TicketCounter)
         .values(year=year, last=1)
@@ -74,6 +78,11 @@ async def next_ticket_seq(session: AsyncSession, year: int) -> int:
     )
     result = await session.execute(stmt)
     return int(result.scalar_one())
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both SQLite and PostgreSQL speak it)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def add_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
@@ -100,18 +109,25 @@ async def add_event(
         actor_telegram_id=actor_telegram_id,
     )
     session.add(event)
-    await session.flush()
     return event
 
 
 async def add_message(session: AsyncSession, message: TicketMessage) -> None:
     session.add(message)
-    await session.flush()
 
 
 async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
     result = await session.execute(select(Ticket).where(Ticket.number == number))
     return result.scalar_one_or_none()
+
+
+async def set_card(session: AsyncSession, ticket_id: int, chat_id: int, message_id: int) -> None:
+    """Remember where a ticket's card is, without loading the ticket."""
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(admin_chat_id=chat_id, admin_message_id=message_id)
+    )
 
 
 async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
