@@ -42,6 +42,10 @@ def create_engine(url: str) -> AsyncEngine:
     else:
         assert sa_url.database is not None
         Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # SQLite has one writer at a time. One connection per process makes this process's
+        # transactions queue in order here, instead of many connections racing for the file
+        # lock under load and failing with "database is locked" after the busy timeout.
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     engine = create_async_engine(sa_url, hide_parameters=True, **kwargs)
 
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
