@@ -9,6 +9,16 @@ from typing import TYPE_CHECKING, Any
 from nlp.classifier import Classification
 from nlp.faq import FaqMatch
 
+__all__ = [
+    "DraftView",
+    "EventView",
+    "FaqMatch",
+    "GroupOutcome",
+    "Person",
+    "TicketDetail",
+    "TicketView",
+]
+
 if TYPE_CHECKING:
     from bot.duplicates import SimilarTicket
 

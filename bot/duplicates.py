@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.tickets import ACTIVE
 from nlp.pii import mask_pii
 from nlp.segment import Segmenter
 from nlp.similarity import DuplicateIndex
@@ -29,8 +30,6 @@ SAME_CATEGORY_FLOOR = 0.15
 OTHER_CATEGORY_FLOOR = 0.4
 # Another resident's words are shown masked and short: enough to recognise the matter.
 PREVIEW_CHARS = 60
-# Statuses of a ticket that is still being handled; others (closed) are never offered.
-ACTIVE = ("open", "accepted", "answered")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.dto import DraftView, GroupOutcome, Person, TicketView
-from bot.duplicates import ACTIVE, DuplicateFinder
+from bot.duplicates import DuplicateFinder
 from bot.errors import (
     EmptyText,
     NoDraft,
@@ -23,7 +23,7 @@ from bot.errors import (
     UnknownPlace,
 )
 from bot.places import PlaceDirectory
-from bot.tickets import TicketService
+from bot.tickets import ACTIVE, TicketService
 from nlp.classifier import Classification, Classifier
 from nlp.faq import FaqIndex, FaqMatch
 from storage import repo

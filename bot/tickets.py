@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # Statuses a ticket moves through; the labels people read are in texts.toml [status].
 OPEN = "open"
+# Still being handled: offered as "same matter?" and open to supporters.
+ACTIVE = ("open", "accepted", "answered")
 
 NUMBER_RE = re.compile(r"^(\d{4})-?(\d{6,})$")
 DASHES = str.maketrans({"—": "-", "－": "-", "–": "-", "_": "-"})

@@ -6,9 +6,8 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bot.dto import DraftView, TicketDetail, TicketView
+from bot.dto import DraftView, FaqMatch, TicketDetail, TicketView
 from bot.texts import Texts
-from nlp.faq import FaqMatch
 
 PREVIEW_CHARS = 600
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.emulated import EmulatedDesk
-from tests.test_private_flow import resident, to
+from tests.test_private_flow import press, resident, to
 
 
 async def submit_first(world: EmulatedDesk, text: str) -> str:
@@ -14,10 +14,7 @@ async def submit_first(world: EmulatedDesk, text: str) -> str:
     user, chat = await resident(world, 4001, "张三")
     await emu.send_text(user, chat, text)
     draft = await emu.wait_for("sendMessage", to(chat))
-    message = emu.message(chat, draft.response["message_id"])
-    assert message is not None
-    await emu.press(user, message, dict(emu.buttons(message))["✅ 提交"])
-    await emu.settle()
+    await press(world, user, chat, draft, "✅ 提交")
     (ticket,) = await world.desk.tickets.all()
     return ticket.number
 

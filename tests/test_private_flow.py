@@ -26,6 +26,14 @@ async def choose_village(world: EmulatedDesk, user: User, chat: Chat, name: str)
     await world.emu.settle()
 
 
+async def press(world: EmulatedDesk, user: User, chat: Chat, sent: Call, label: str) -> None:
+    """Press the button labelled `label` under the message `sent` created, and wait."""
+    message = world.emu.message(chat, sent.response["message_id"])
+    assert message is not None
+    await world.emu.press(user, message, dict(world.emu.buttons(message))[label])
+    await world.emu.settle()
+
+
 async def resident(world: EmulatedDesk, uid: int = 1001, name: str = "张三") -> tuple[User, Chat]:
     user = world.emu.user(uid, name)
     chat = world.emu.private_chat(user)
@@ -106,10 +114,7 @@ async def test_change_category_and_cancel(running: EmulatedDesk) -> None:
     user, chat = await resident(running)
     await emu.send_text(user, chat, "村口垃圾三天没人收了")
     draft = await emu.wait_for("sendMessage", to(chat))
-    message = emu.message(chat, draft.response["message_id"])
-    assert message is not None
-    await emu.press(user, message, dict(emu.buttons(message))["✏️ 更改类别"])
-    await emu.settle()
+    await press(running, user, chat, draft, "✏️ 更改类别")
     message = emu.message(chat, draft.response["message_id"])
     assert message is not None
     labels = dict(emu.buttons(message))
@@ -197,10 +202,7 @@ async def test_my_and_ticket_show_only_own_tickets(running: EmulatedDesk) -> Non
     user, chat = await resident(running)
     await emu.send_text(user, chat, "/ts 村里的路灯坏了好久")
     draft = await emu.wait_for("sendMessage", to(chat))
-    message = emu.message(chat, draft.response["message_id"])
-    assert message is not None
-    await emu.press(user, message, dict(emu.buttons(message))["✅ 提交"])
-    await emu.settle()
+    await press(running, user, chat, draft, "✅ 提交")
     await emu.send_text(user, chat, "/my")
     listing = await emu.wait_for("sendMessage", to(chat))
     assert "2026-000001" in listing.params["text"] and "待受理" in listing.params["text"]
@@ -225,10 +227,7 @@ async def test_common_question_answered_then_solved(running: EmulatedDesk) -> No
     await emu.send_text(user, chat, "请问残疾人补贴去哪里申请?")
     answer = await emu.wait_for("sendMessage", to(chat))
     assert "残疾" in answer.params["text"] and "解决了吗" in answer.params["text"]
-    message = emu.message(chat, answer.response["message_id"])
-    assert message is not None
-    await emu.press(user, message, dict(emu.buttons(message))["👍 已解决"])
-    await emu.settle()
+    await press(running, user, chat, answer, "👍 已解决")
     assert "很高兴" in (emu.last_message(chat) or {})["text"]
     assert await running.desk.tickets.all() == []
     assert await running.desk.intake.draft(running_person(user)) is None
@@ -239,10 +238,7 @@ async def test_common_question_still_needs_a_person(running: EmulatedDesk) -> No
     user, chat = await resident(running)
     await emu.send_text(user, chat, "医保今年在哪里缴费")
     answer = await emu.wait_for("sendMessage", to(chat))
-    message = emu.message(chat, answer.response["message_id"])
-    assert message is not None
-    await emu.press(user, message, dict(emu.buttons(message))["🙋 仍需人工"])
-    await emu.settle()
+    await press(running, user, chat, answer, "🙋 仍需人工")
     (ticket,) = await running.desk.tickets.all()
     assert ticket.kind == "consultation"
     kept = emu.message(chat, answer.response["message_id"])
