@@ -58,6 +58,25 @@ class UrgentGroup:
     patterns: tuple[re.Pattern[str], ...]
     before: tuple[str, ...]
     after: tuple[str, ...]
+    # Composition (see nlp.urgency): hazards need a harmed/stuck state or immediacy in the same
+    # sentence; states are harmed/stuck states that count for this group only.
+    hazards: re.Pattern[str] | None = None
+    states: re.Pattern[str] | None = None
+    cancel: re.Pattern[str] | None = None
+    needs_person: bool = False
+
+
+@dataclass(frozen=True)
+class UrgentCompose:
+    """[urgent.compose]: each list is compiled into one alternation (None when empty)."""
+
+    persons: re.Pattern[str] | None = None
+    harm: re.Pattern[str] | None = None
+    severe: re.Pattern[str] | None = None
+    severe_group: str = ""
+    immediacy: re.Pattern[str] | None = None
+    cancel: re.Pattern[str] | None = None
+    cancel_message: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,7 @@ class UrgentRules:
     before: tuple[str, ...]
     after: tuple[str, ...]
     groups: tuple[UrgentGroup, ...]
+    compose: UrgentCompose = UrgentCompose()
 
 
 @dataclass(frozen=True)
@@ -252,15 +272,20 @@ def _urgent(
                 numbers=numbers,
                 category=category,
                 # Single characters (火, 刀) are too ambiguous to raise an alarm on their own.
-                words=_words(item, f"{where}.words", min_len=2),
+                words=_words(item, f"{where}.words", min_len=2, required="hazards" not in item),
                 patterns=tuple(
                     _compile(p, f"{where}.patterns")
                     for p in _words(item, f"{where}.patterns", 1, required=False, fold=False)
                 ),
                 before=_words(item, f"{where}.before", min_len=1, required=False),
                 after=_words(item, f"{where}.after", min_len=1, required=False),
+                hazards=_alternation(item, f"{where}.hazards"),
+                states=_alternation(item, f"{where}.states"),
+                cancel=_alternation(item, f"{where}.cancel"),
+                needs_person=_bool(item, f"{where}.needs_person"),
             )
         )
+    compose = _compose(table, [g.name for g in groups])
     return UrgentRules(
         kind=kind,
         window_before=_int(table, "urgent.window_before", minimum=0),
@@ -269,7 +294,46 @@ def _urgent(
         before=_words(table, "urgent.before", min_len=1, required=False),
         after=_words(table, "urgent.after", min_len=1, required=False),
         groups=tuple(groups),
+        compose=compose,
     )
+
+
+def _compose(table: Mapping[str, object], group_names: list[str]) -> UrgentCompose:
+    raw = table.get("compose")
+    if raw is None:
+        return UrgentCompose()
+    if not isinstance(raw, dict):
+        raise RulesError("urgent.compose: 应为表 [urgent.compose] (expected a table)")
+    severe_group = ""
+    if "severe" in raw:
+        severe_group = _str(raw, "urgent.compose.severe_group")
+        _check_member(severe_group, group_names, "urgent.compose.severe_group")
+    return UrgentCompose(
+        persons=_alternation(raw, "urgent.compose.persons"),
+        harm=_alternation(raw, "urgent.compose.harm"),
+        severe=_alternation(raw, "urgent.compose.severe"),
+        severe_group=severe_group,
+        immediacy=_alternation(raw, "urgent.compose.immediacy"),
+        cancel=_alternation(raw, "urgent.compose.cancel"),
+        cancel_message=_alternation(raw, "urgent.compose.cancel_message"),
+    )
+
+
+def _bool(data: Mapping[str, object], key: str) -> bool:
+    value = data.get(key.rsplit(".", 1)[-1], False)
+    if not isinstance(value, bool):
+        raise RulesError(f"{key}: 应为 true 或 false (expected a boolean)")
+    return value
+
+
+def _alternation(data: Mapping[str, object], key: str) -> re.Pattern[str] | None:
+    """A list of words or regexes as one compiled alternation; None when absent or empty."""
+    sources = _words(data, key, min_len=1, required=False, fold=False)
+    for source in sources:
+        _compile(source, key)  # names the bad entry, not the joined pattern
+    if not sources:
+        return None
+    return _compile("|".join(f"(?:{s})" for s in sources), key)
 
 
 def _table(data: Mapping[str, object], name: str, key: str | None = None) -> Mapping[str, object]:

@@ -1,11 +1,25 @@
 """Urgency: a present danger (fire, gas, violence, a person in danger) in a message.
 
-A trigger word raises an alarm unless the words around it say it is hypothetical, past or a
-standing hazard (如果着火、去年起火、火灾隐患): such matters still get a ticket, just not an alarm.
+Two layers, both driven by config/categories.toml:
+
+* Triggers: a group's words and patterns raise an alarm on their own (着火了, 煤气泄漏, 救命),
+  unless the words around them (clause before, sentence after) say it is hypothetical, past or
+  a standing hazard (如果着火、去年起火、火灾隐患).
+* Composition, per sentence: a group's hazard (煤气.{0,4}味, 酒瓶.{0,6}砸, 塘, 塌) raises an
+  alarm when the same sentence also holds a harmed or stuck state (不醒, 血流, 在里面, 不见了)
+  or an immediacy cue (正在, 刚才, 快来人, !!!). A severe state (一动不动, 叫不应, 口吐白沫)
+  together with a person (人, 孩子, 我妈) raises an alarm of the severe group by itself.
+
+Every alarm is then checked against the context of its sentence: a past, after-the-fact,
+hypothetical or prevention cue (去年, 赔偿, 如果, 预防, 演练) cancels it, unless the sentence also
+holds an immediacy cue; a group may add cancel cues of its own (秸秆 for fire). A few
+after-the-fact cues (平台说不管, 申请补助) cancel across the whole message whatever else it says.
+Such matters still get a ticket, just not an alarm.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +28,7 @@ from nlp.rules import UrgentGroup, UrgentRules
 # Text is NFKC-folded before it gets here, so only half-width punctuation remains.
 _CLAUSE_MARKS = frozenset(",、;。.!?\n")
 _SENTENCE_MARKS = frozenset(";。.!?\n")
+_SENTENCE_SPLIT = re.compile(r"[;。.!?\n]")
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,31 @@ class Span:
     term: str
 
 
+class _Sentence:
+    """Context of one sentence, computed lazily and at most once per detect() call."""
+
+    __slots__ = ("_detector", "_immediate", "_text")
+
+    def __init__(self, detector: UrgencyDetector, text: str) -> None:
+        self._detector = detector
+        self._text = text
+        self._immediate: bool | None = None
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def immediate(self) -> bool:
+        if self._immediate is None:
+            regex = self._detector.compose.immediacy
+            self._immediate = regex is not None and regex.search(self._text) is not None
+        return self._immediate
+
+    def has(self, regex: re.Pattern[str] | None) -> bool:
+        return regex is not None and regex.search(self._text) is not None
+
+
 class UrgencyDetector:
     def __init__(self, rules: UrgentRules) -> None:
         self._rules = rules
@@ -37,6 +77,19 @@ class UrgencyDetector:
             for word in group.words:
                 self._word_groups.setdefault(word, []).append(group)
         self._shields = frozenset(rules.shields)
+        self.compose = rules.compose
+        # One pass finds every group's hazards: each group's alternation is a named group.
+        self._hazard_groups: dict[str, UrgentGroup] = {}
+        parts: list[str] = []
+        for index, group in enumerate(rules.groups):
+            if group.hazards is not None:
+                name = f"g{index}"
+                self._hazard_groups[name] = group
+                parts.append(f"(?P<{name}>{group.hazards.pattern})")
+        self._hazards = re.compile("|".join(parts)) if parts else None
+        self._severe_group = next(
+            (g for g in rules.groups if g.name == rules.compose.severe_group), None
+        )
 
     @property
     def terms(self) -> frozenset[str]:
@@ -45,6 +98,36 @@ class UrgencyDetector:
 
     def detect(self, text: str, spans: Iterable[Span]) -> tuple[Alarm, ...]:
         """Alarms in text, given the located trigger and shield spans (any order, overlapping)."""
+        candidates = self._triggers(text, spans)
+        candidates.extend(self._composed(text))
+        if not candidates:
+            return ()
+        compose = self.compose
+        sentences: dict[int, _Sentence] = {}
+        message_cancel: bool | None = None
+        alarms: list[Alarm] = []
+        seen: set[str] = set()
+        for start, group, term in sorted(candidates, key=lambda c: c[0]):
+            if group.name in seen:
+                continue
+            begin = _sentence_start(text, start)
+            sentence = sentences.get(begin)
+            if sentence is None:
+                sentence = sentences[begin] = _Sentence(self, _sentence_at(text, begin))
+            if not sentence.immediate and (
+                sentence.has(compose.cancel) or sentence.has(group.cancel)
+            ):
+                continue
+            if message_cancel is None:
+                message_cancel = _search(compose.cancel_message, text)
+            if message_cancel:
+                continue
+            seen.add(group.name)
+            alarms.append(Alarm(group, term))
+        return tuple(alarms)
+
+    def _triggers(self, text: str, spans: Iterable[Span]) -> list[tuple[int, UrgentGroup, str]]:
+        """Trigger words and patterns that their own clause/sentence window does not negate."""
         triggers: list[tuple[Span, UrgentGroup]] = []
         shields: list[Span] = []
         for span in spans:
@@ -57,18 +140,45 @@ class UrgencyDetector:
                 triggers.extend(
                     (Span(m.start(), m.end(), m.group(0)), group) for m in pattern.finditer(text)
                 )
-        alarms: list[Alarm] = []
-        seen: set[str] = set()
-        for span, group in sorted(triggers, key=lambda t: t[0].start):
-            if group.name in seen:
-                continue
+        found: list[tuple[int, UrgentGroup, str]] = []
+        for span, group in triggers:
             if any(s.start < span.end and span.start < s.end for s in shields):
                 continue
             if self._negated(text, span, group):
                 continue
-            seen.add(group.name)
-            alarms.append(Alarm(group, span.term))
-        return tuple(alarms)
+            found.append((span.start, group, span.term))
+        return found
+
+    def _composed(self, text: str) -> list[tuple[int, UrgentGroup, str]]:
+        """Hazard + harm/stuck state or immediacy, and person + severe state, per sentence."""
+        compose = self.compose
+        found: list[tuple[int, UrgentGroup, str]] = []
+        if self._hazards is not None:
+            for match in self._hazards.finditer(text):
+                name = match.lastgroup
+                if name is None:
+                    continue
+                group = self._hazard_groups[name]
+                begin = _sentence_start(text, match.start())
+                sentence = _sentence_at(text, begin)
+                if group.needs_person and not _search(compose.persons, sentence):
+                    continue
+                # The state must be other words than the hazard itself (找不到 is not both).
+                offset = match.start() - begin
+                rest = sentence[:offset] + "|" + sentence[offset + len(match.group(0)) :]
+                if (
+                    _search(compose.harm, rest)
+                    or _search(group.states, rest)
+                    or _search(compose.immediacy, sentence)
+                ):
+                    found.append((match.start(), group, match.group(0)))
+        if self._severe_group is not None and compose.severe is not None:
+            for match in compose.severe.finditer(text):
+                sentence = _sentence_at(text, _sentence_start(text, match.start()))
+                if _search(compose.persons, sentence):
+                    found.append((match.start(), self._severe_group, match.group(0)))
+                    break
+        return found
 
     def _negated(self, text: str, span: Span, group: UrgentGroup) -> bool:
         rules = self._rules
@@ -78,6 +188,22 @@ class UrgencyDetector:
             return True
         after = _head_before_marks(text[span.end : span.end + rules.window_after], _SENTENCE_MARKS)
         return _contains_any(after, rules.after) or _contains_any(after, group.after)
+
+
+def _search(regex: re.Pattern[str] | None, text: str) -> bool:
+    return regex is not None and regex.search(text) is not None
+
+
+def _sentence_start(text: str, position: int) -> int:
+    for index in range(position - 1, -1, -1):
+        if text[index] in _SENTENCE_MARKS:
+            return index + 1
+    return 0
+
+
+def _sentence_at(text: str, start: int) -> str:
+    match = _SENTENCE_SPLIT.search(text, start)
+    return text[start : match.start()] if match else text[start:]
 
 
 def _contains_any(text: str, words: tuple[str, ...]) -> bool:
