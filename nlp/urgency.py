@@ -19,11 +19,16 @@ Such matters still get a ticket, just not an alarm.
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlp.rules import UrgentGroup, UrgentRules
+
+# re's own parser (private, untyped): used only to find a pattern's possible first characters.
+sre_parse = importlib.import_module("re._parser")
+sre_c = importlib.import_module("re._constants")
 
 # Text is NFKC-folded before it gets here, so only half-width punctuation remains.
 _CLAUSE_MARKS = frozenset(",、;。.!?\n")
@@ -87,6 +92,12 @@ class UrgencyDetector:
                 self._hazard_groups[name] = group
                 parts.append(f"(?P<{name}>{group.hazards.pattern})")
         self._hazards = re.compile("|".join(parts)) if parts else None
+        # Python's re tries every branch at every position; a class of possible first
+        # characters lets most positions be skipped (None when it cannot be worked out).
+        first = _first_chars(self._hazards.pattern) if self._hazards is not None else None
+        self._hazard_gate = (
+            re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]") if first else None
+        )
         self._severe_group = next(
             (g for g in rules.groups if g.name == rules.compose.severe_group), None
         )
@@ -154,7 +165,7 @@ class UrgencyDetector:
         compose = self.compose
         found: list[tuple[int, UrgentGroup, str]] = []
         if self._hazards is not None:
-            for match in self._hazards.finditer(text):
+            for match in self._hazard_matches(text):
                 name = match.lastgroup
                 if name is None:
                     continue
@@ -180,6 +191,21 @@ class UrgencyDetector:
                     break
         return found
 
+    def _hazard_matches(self, text: str) -> Iterator[re.Match[str]]:
+        hazards, gate = self._hazards, self._hazard_gate
+        assert hazards is not None
+        if gate is None:
+            yield from hazards.finditer(text)
+            return
+        position = 0
+        while (candidate := gate.search(text, position)) is not None:
+            match = hazards.match(text, candidate.start())
+            if match is None:
+                position = candidate.start() + 1
+                continue
+            yield match
+            position = max(match.end(), candidate.start() + 1)
+
     def _negated(self, text: str, span: Span, group: UrgentGroup) -> bool:
         rules = self._rules
         start = max(0, span.start - rules.window_before)
@@ -188,6 +214,51 @@ class UrgencyDetector:
             return True
         after = _head_before_marks(text[span.end : span.end + rules.window_after], _SENTENCE_MARKS)
         return _contains_any(after, rules.after) or _contains_any(after, group.after)
+
+
+def _first_chars(source: str) -> frozenset[str] | None:
+    """Characters a match of source can start with; None if any character might."""
+    try:
+        return _first_of(list(sre_parse.parse(source)))
+    except Exception:
+        return None
+
+
+def _first_of(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is sre_c.LITERAL and isinstance(av, int):
+            return frozenset(chars | {chr(av)})
+        if op is sre_c.IN and isinstance(av, list):
+            for sub_op, sub_av in av:
+                if sub_op is not sre_c.LITERAL or not isinstance(sub_av, int):
+                    return None
+                chars.add(chr(sub_av))
+            return frozenset(chars)
+        if op is sre_c.BRANCH and isinstance(av, tuple):
+            for branch in av[1]:
+                found = _first_of(list(branch))
+                if found is None:
+                    return None
+                chars |= found
+            return frozenset(chars)
+        if op is sre_c.SUBPATTERN and isinstance(av, tuple):
+            found = _first_of(list(av[-1]))
+            if found is None:
+                return None
+            return frozenset(chars | found)
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and isinstance(av, tuple):
+            found = _first_of(list(av[2]))
+            if found is None:
+                return None
+            chars |= found
+            if av[0] >= 1:
+                return frozenset(chars)
+            continue
+        if op in (sre_c.ASSERT, sre_c.ASSERT_NOT, sre_c.AT):
+            continue  # zero-width: the next item decides
+        return None
+    return None  # the pattern can match the empty string
 
 
 def _search(regex: re.Pattern[str] | None, text: str) -> bool:
