@@ -192,19 +192,21 @@ class UrgencyDetector:
         return found
 
     def _hazard_matches(self, text: str) -> Iterator[re.Match[str]]:
+        """Hazard matches at every start position, so one group's match does not hide
+        another's overlapping it (石头滚下来砸 is violence-like, 砸塌 is collapse)."""
         hazards, gate = self._hazards, self._hazard_gate
         assert hazards is not None
-        if gate is None:
-            yield from hazards.finditer(text)
-            return
         position = 0
-        while (candidate := gate.search(text, position)) is not None:
-            match = hazards.match(text, candidate.start())
-            if match is None:
-                position = candidate.start() + 1
-                continue
-            yield match
-            position = max(match.end(), candidate.start() + 1)
+        while position < len(text):
+            if gate is not None:
+                candidate = gate.search(text, position)
+                if candidate is None:
+                    return
+                position = candidate.start()
+            match = hazards.match(text, position)
+            if match is not None:
+                yield match
+            position += 1
 
     def _negated(self, text: str, span: Span, group: UrgentGroup) -> bool:
         rules = self._rules
