@@ -23,12 +23,18 @@ import importlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 from nlp.rules import UrgentGroup, UrgentRules
 
-# re's own parser (private, untyped): used only to find a pattern's possible first characters.
-sre_parse = importlib.import_module("re._parser")
-sre_c = importlib.import_module("re._constants")
+# re's own parser (private, untyped): used only to find a pattern's possible first characters,
+# a speed-up. Should a later Python move it, the filter is simply off and results stay the same.
+sre_parse: ModuleType | None
+try:
+    sre_parse = importlib.import_module("re._parser")
+    sre_c = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - depends on the Python version
+    sre_parse = None
 
 # Text is NFKC-folded before it gets here, so only half-width punctuation remains.
 _CLAUSE_MARKS = frozenset(",、;。.!?\n")
@@ -220,6 +226,8 @@ class UrgencyDetector:
 
 def _first_chars(source: str) -> frozenset[str] | None:
     """Characters a match of source can start with; None if any character might."""
+    if sre_parse is None:
+        return None
     try:
         return _first_of(list(sre_parse.parse(source)))
     except Exception:
