@@ -82,7 +82,7 @@ class DuplicateFinder:
             tickets = await repo.tickets_by_ids(session, list(scores))
             resident = await repo.get_resident(session, resident_telegram_id)
             own = (
-                {t.id for t in await repo.tickets_of_resident(session, resident.id, limit=1000)}
+                await repo.involved_ticket_ids(session, resident.id, list(scores))
                 if resident
                 else set()
             )

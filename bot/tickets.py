@@ -162,11 +162,9 @@ class TicketService:
             if ticket is None:
                 raise TicketNotFound(number=number)
             resident = await repo.get_resident(session, telegram_id)
-            mine = resident is not None and any(
-                t.id == ticket.id
-                for t in await repo.tickets_of_resident(session, resident.id, limit=1000)
-            )
-            if not mine:
+            if resident is None or not await repo.involved_ticket_ids(
+                session, resident.id, [ticket.id]
+            ):
                 raise NotYourTicket(number=number)
             events = await repo.events_of(session, ticket.id)
             (view,) = await self._views(session, [ticket])

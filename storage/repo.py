@@ -134,18 +134,32 @@ async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 
 
+def _involves(resident_id: int) -> Any:
+    """Tickets the resident opened or joined as a supporter."""
+    joined = select(TicketSupporter.ticket_id).where(TicketSupporter.resident_id == resident_id)
+    return (Ticket.resident_id == resident_id) | Ticket.id.in_(joined)
+
+
 async def tickets_of_resident(
     session: AsyncSession, resident_id: int, limit: int
 ) -> Sequence[Ticket]:
     """The resident's own tickets and those they joined as a supporter, newest first."""
-    joined = select(TicketSupporter.ticket_id).where(TicketSupporter.resident_id == resident_id)
     result = await session.execute(
-        select(Ticket)
-        .where((Ticket.resident_id == resident_id) | Ticket.id.in_(joined))
-        .order_by(Ticket.id.desc())
-        .limit(limit)
+        select(Ticket).where(_involves(resident_id)).order_by(Ticket.id.desc()).limit(limit)
     )
     return result.scalars().all()
+
+
+async def involved_ticket_ids(
+    session: AsyncSession, resident_id: int, ticket_ids: Sequence[int]
+) -> set[int]:
+    """Which of these tickets the resident opened or joined."""
+    if not ticket_ids:
+        return set()
+    result = await session.execute(
+        select(Ticket.id).where(Ticket.id.in_(ticket_ids), _involves(resident_id))
+    )
+    return set(result.scalars().all())
 
 
 async def events_of(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
