@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.tomlfile import read_toml
 
 LEVELS = ("county", "township", "village", "grid")
 CHILD_KEYS = {"county": "townships", "township": "villages", "village": "grids"}
@@ -52,12 +53,7 @@ class PlaceDirectory:
     @classmethod
     def load(cls, config_dir: Path) -> PlaceDirectory:
         path = config_dir / "places.toml"
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlacesError(f"{path} is missing") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise PlacesError(f"{path}: {exc}") from None
+        data = read_toml(path, PlacesError)
         if "county" not in data:
             raise PlacesError(f"{path}: the [county] table is missing")
         return cls(list(_walk(data["county"], "county", None, str(path))))

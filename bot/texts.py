@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
+
+from bot.tomlfile import read_toml
 
 
 class TextsError(Exception):
@@ -20,12 +21,7 @@ class Texts:
     @classmethod
     def load(cls, config_dir: Path) -> Texts:
         path = config_dir / "texts.toml"
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise TextsError(f"{path} is missing") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise TextsError(f"{path}: {exc}") from None
+        data = read_toml(path, TextsError)
         entries: dict[str, str] = {}
         _flatten(data, "", entries)
         return cls(entries)
