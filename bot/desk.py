@@ -40,6 +40,9 @@ class Desk:
     intake: IntakeService
 
     async def close(self) -> None:
+        """Let queued writes finish, then release the database."""
+        await self.intake.close()
+        await self.tickets.close()
         await self.engine.dispose()
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.dto import DraftView, GroupOutcome, Person, TicketView
@@ -23,7 +24,7 @@ from bot.errors import (
     UnknownPlace,
 )
 from bot.places import PlaceDirectory
-from bot.tickets import ACTIVE, TicketService
+from bot.tickets import ACTIVE, NewTicket, TicketService
 from nlp.classifier import Classification, Classifier
 from nlp.faq import FaqIndex, FaqMatch
 from storage import repo
@@ -37,6 +38,18 @@ READY = "ready"
 # A second message this soon after the first adds to the same draft: people type in bursts.
 MERGE_WINDOW = timedelta(minutes=30)
 MAX_TEXT = 3000
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    """A report addressed to the bot in a village group, classified, waiting to be stored."""
+
+    person: Person
+    place_id: str
+    text: str
+    result: Classification
+    chat_id: int
+    message_id: int | None
 
 
 class PlaceNeeded(Exception):
@@ -65,6 +78,9 @@ class IntakeService:
         self._classifier = classifier
         self._tickets = tickets
         self._tz = tz
+        self._group_reports: GroupCommit[GroupReport, TicketView] = GroupCommit(
+            self._write_group_reports
+        )
 
     async def place_of(self, person: Person) -> str | None:
         """The resident's remembered village, registering them on first contact."""
@@ -200,14 +216,18 @@ class IntakeService:
             )
             ticket = await self._tickets.open(
                 session,
-                resident=resident,
-                place_id=resident.place_id,
-                text=draft.text,
-                result=result,
-                source="private",
-                chat_id=draft.chat_id,
-                photo_file_ids=draft.photo_file_ids,
-                location=location,
+                NewTicket(
+                    resident_id=resident.id,
+                    resident_telegram_id=resident.telegram_id,
+                    resident_name=resident.display_name,
+                    place_id=resident.place_id,
+                    text=draft.text,
+                    result=result,
+                    source="private",
+                    chat_id=draft.chat_id,
+                    photo_file_ids=draft.photo_file_ids,
+                    location=location,
+                ),
             )
             await repo.delete_draft(session, draft)
             return ticket
@@ -231,21 +251,41 @@ class IntakeService:
         faq = self._faq_for(text, result) if offer_faq else None
         if faq is not None:
             return GroupOutcome(faq=faq)
+        report = GroupReport(person, village.id, text, result, group_chat_id, message_id)
+        return GroupOutcome(ticket=await self._group_reports.submit(report))
+
+    async def _write_group_reports(self, reports: Sequence[GroupReport]) -> list[TicketView]:
+        """One transaction for the group reports that arrived together (bot/batching.py).
+
+        A resident seen for the first time in their village group is taken to live there.
+        """
         async with self._sessions() as session, session.begin():
-            resident = await self._resident(session, person)
-            if resident.place_id is None:
-                resident.place_id = village.id
-            ticket = await self._tickets.open(
+            residents = await repo.upsert_residents(
                 session,
-                resident=resident,
-                place_id=village.id,
-                text=text,
-                result=result,
-                source="group",
-                chat_id=group_chat_id,
-                message_id=message_id,
+                ((r.person.telegram_id, r.person.display_name, r.place_id) for r in reports),
+                self._clock.now(),
             )
-        return GroupOutcome(ticket=ticket)
+            return await self._tickets.open_many(
+                session,
+                [
+                    NewTicket(
+                        resident_id=residents[r.person.telegram_id],
+                        resident_telegram_id=r.person.telegram_id,
+                        resident_name=r.person.display_name,
+                        place_id=r.place_id,
+                        text=r.text,
+                        result=r.result,
+                        source="group",
+                        chat_id=r.chat_id,
+                        message_id=r.message_id,
+                    )
+                    for r in reports
+                ],
+            )
+
+    async def close(self) -> None:
+        """Finish the group reports still being written."""
+        await self._group_reports.close()
 
     async def join(self, person: Person, draft_ref: tuple[int, int], ticket_id: int) -> TicketView:
         """ "我也遇到": the resident supports an open ticket instead of opening a second one.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.dto import EventView, TicketDetail, TicketView
@@ -18,7 +20,7 @@ from bot.errors import BadTicketNumber, NotYourTicket, TicketNotFound
 from bot.places import PlaceDirectory
 from nlp.classifier import Classification, Classifier
 from storage import repo
-from storage.models import Resident, Ticket, TicketMessage
+from storage.models import Ticket, TicketEvent, TicketMessage
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,41 @@ def parse_number(raw: str) -> str:
     return f"{match.group(1)}-{match.group(2)}"
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """What a ticket is opened from: who reported what, where, and how it was classified."""
+
+    resident_id: int
+    resident_telegram_id: int
+    resident_name: str
+    place_id: str
+    text: str
+    result: Classification
+    source: str  # private | group
+    chat_id: int
+    message_id: int | None = None
+    photo_file_ids: Sequence[str] = ()
+    location: tuple[float, float] | None = None
+
+
+def _event_row(
+    ticket_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any],
+    actor_telegram_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "detail": detail,
+        "actor_telegram_id": actor_telegram_id,
+    }
+
+
 class TicketService:
     """Opens tickets and answers questions about them; every change is a timeline event."""
 
@@ -55,80 +92,99 @@ class TicketService:
         self._places = places
         self._classifier = classifier
         self._tz = tz
+        # Cards of a burst are recorded together (see bot/batching.py).
+        self._cards: GroupCommit[tuple[int, int, int], None] = GroupCommit(self._write_cards)
 
-    async def open(
-        self,
-        session: AsyncSession,
-        *,
-        resident: Resident,
-        place_id: str,
-        text: str,
-        result: Classification,
-        source: str,
-        chat_id: int,
-        message_id: int | None = None,
-        photo_file_ids: Sequence[str] = (),
-        location: tuple[float, float] | None = None,
-    ) -> TicketView:
-        """Store a new ticket with its first timeline event, inside the caller's transaction."""
+    async def open(self, session: AsyncSession, new: NewTicket) -> TicketView:
+        """Store one new ticket with its first timeline event, inside the caller's transaction."""
+        (view,) = await self.open_many(session, [new])
+        return view
+
+    async def open_many(
+        self, session: AsyncSession, batch: Sequence[NewTicket]
+    ) -> list[TicketView]:
+        """Store new tickets, numbered in order, each with its first timeline event and message.
+
+        Inside the caller's transaction, and a fixed handful of statements however many tickets:
+        a burst of reports costs little more than one.
+        """
         now = self._clock.now()
         year = now.astimezone(self._tz).year
-        seq = await repo.next_ticket_seq(session, year)
-        ticket = await repo.add_ticket(
+        first = await repo.next_ticket_seq(session, year, len(batch)) - len(batch) + 1
+        rows = [self._row(new, f"{year}-{first + i:06d}", now) for i, new in enumerate(batch)]
+        ids = await repo.insert_tickets(session, rows)
+        await repo.insert_rows(
             session,
-            Ticket(
-                number=f"{year}-{seq:06d}",
-                resident_id=resident.id,
-                place_id=place_id,
-                source=source,
-                source_chat_id=chat_id,
-                text=text,
-                category=result.category,
-                kind=result.kind,
-                urgent=result.urgent,
-                complexity=result.complexity,
-                keywords=list(result.keywords),
-                confidence=result.confidence,
-                status=OPEN,
-                level="village",
-                photo_file_ids=list(photo_file_ids),
-                latitude=location[0] if location else None,
-                longitude=location[1] if location else None,
-                admin_chat_id=self._places.admin_chat_for(place_id),
-                created_at=now,
-                due_at=due_at(now, result, self._tz),
-            ),
+            TicketEvent,
+            [
+                _event_row(
+                    ticket_id,
+                    now,
+                    "resident",
+                    "created",
+                    {
+                        "source": row["source"],
+                        "category": row["category"],
+                        "kind": row["kind"],
+                        "urgent": row["urgent"],
+                        "due_at": row["due_at"].isoformat(),
+                    },
+                    new.resident_telegram_id,
+                )
+                for ticket_id, row, new in zip(ids, rows, batch, strict=True)
+            ],
         )
-        await repo.add_event(
+        await repo.insert_rows(
             session,
-            ticket.id,
-            now,
-            "resident",
-            "created",
-            {
-                "source": source,
-                "category": result.category,
-                "kind": result.kind,
-                "urgent": result.urgent,
-                "due_at": ticket.due_at.isoformat(),
-            },
-            actor_telegram_id=resident.telegram_id,
+            TicketMessage,
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "at": now,
+                    "direction": "in",
+                    "chat_id": new.chat_id,
+                    "telegram_message_id": new.message_id,
+                    "author_telegram_id": new.resident_telegram_id,
+                    "text": new.text,
+                    "photo_file_id": new.photo_file_ids[0] if new.photo_file_ids else None,
+                }
+                for ticket_id, new in zip(ids, batch, strict=True)
+            ],
         )
-        await repo.add_message(
-            session,
-            TicketMessage(
-                ticket_id=ticket.id,
-                at=now,
-                direction="in",
-                chat_id=chat_id,
-                telegram_message_id=message_id,
-                author_telegram_id=resident.telegram_id,
-                text=text,
-                photo_file_id=photo_file_ids[0] if photo_file_ids else None,
-            ),
-        )
-        log.info("ticket %s opened (%s, %s)", ticket.number, result.category, place_id)
-        return self.view(ticket, resident.display_name, emergency=result.emergency_numbers)
+        views = []
+        for ticket_id, row, new in zip(ids, rows, batch, strict=True):
+            log.info("ticket %s opened (%s, %s)", row["number"], row["category"], row["place_id"])
+            ticket = Ticket(id=ticket_id, **row)
+            views.append(
+                self.view(ticket, new.resident_name, emergency=new.result.emergency_numbers)
+            )
+        return views
+
+    def _row(self, new: NewTicket, number: str, now: datetime) -> dict[str, Any]:
+        result = new.result
+        return {
+            "number": number,
+            "resident_id": new.resident_id,
+            "place_id": new.place_id,
+            "source": new.source,
+            "source_chat_id": new.chat_id,
+            "text": new.text,
+            "category": result.category,
+            "kind": result.kind,
+            "urgent": result.urgent,
+            "complexity": result.complexity,
+            "keywords": list(result.keywords),
+            "confidence": result.confidence,
+            "status": OPEN,
+            "level": "village",
+            "photo_file_ids": list(new.photo_file_ids),
+            "latitude": new.location[0] if new.location else None,
+            "longitude": new.location[1] if new.location else None,
+            "admin_chat_id": self._places.admin_chat_for(new.place_id),
+            "admin_message_id": None,
+            "created_at": now,
+            "due_at": due_at(now, result, self._tz),
+        }
 
     async def record(
         self, ticket_id: int, actor: str, action: str, detail: dict[str, Any] | None = None
@@ -139,11 +195,25 @@ class TicketService:
 
     async def record_card(self, ticket_id: int, chat_id: int, message_id: int) -> None:
         """Remember where the cadres' card was posted, so later actions can edit it."""
+        await self._cards.submit((ticket_id, chat_id, message_id))
+
+    async def _write_cards(self, cards: Sequence[tuple[int, int, int]]) -> list[None]:
+        now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            await repo.set_card(session, ticket_id, chat_id, message_id)
-            await repo.add_event(
-                session, ticket_id, self._clock.now(), "system", "card_posted", {"chat": chat_id}
+            await repo.set_cards(session, cards)
+            await repo.insert_rows(
+                session,
+                TicketEvent,
+                [
+                    _event_row(ticket_id, now, "system", "card_posted", {"chat": chat_id})
+                    for ticket_id, chat_id, _ in cards
+                ],
             )
+        return [None] * len(cards)
+
+    async def close(self) -> None:
+        """Finish the writes still queued (card records)."""
+        await self._cards.close()
 
     async def of_resident(self, telegram_id: int, limit: int = 20) -> list[TicketView]:
         """The tickets a resident opened or supports, newest first."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,18 +41,50 @@ async def upsert_resident(
     One INSERT ... ON CONFLICT statement, so two updates of the same person handled at the
     same time cannot both try to create them.
     """
-    insert = _insert_for(session)
-    stmt = (
-        insert(Resident)
-        .values(telegram_id=telegram_id, display_name=display_name, created_at=now, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=[Resident.telegram_id], set_={"display_name": display_name}
-        )
-        .returning(Resident)
+    stmt = _upsert_residents(session, [_resident_row(telegram_id, display_name, None, now)])
+    result = await session.scalars(
+        stmt.returning(Resident), execution_options={"populate_existing": True}
     )
-    result = await session.scalars(stmt, execution_options={"populate_existing": True})
     resident: Resident = result.one()
     return resident
+
+
+async def upsert_residents(
+    session: AsyncSession, people: Iterable[tuple[int, str, str | None]], now: datetime
+) -> dict[int, int]:
+    """Many residents (telegram id, name, village) in one statement: telegram id → resident id.
+
+    The village is recorded only for a resident who has none yet.
+    """
+    # One row per person: PostgreSQL refuses to update the same row twice in one statement.
+    rows = {tid: _resident_row(tid, name, place, now) for tid, name, place in people}
+    result = await session.execute(
+        _upsert_residents(session, list(rows.values())).returning(Resident.telegram_id, Resident.id)
+    )
+    return {telegram_id: resident_id for telegram_id, resident_id in result.all()}
+
+
+def _resident_row(
+    telegram_id: int, display_name: str, place_id: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "telegram_id": telegram_id,
+        "display_name": display_name,
+        "place_id": place_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _upsert_residents(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    stmt = _insert_for(session)(Resident).values(rows)
+    return stmt.on_conflict_do_update(
+        index_elements=[Resident.telegram_id],
+        set_={
+            "display_name": stmt.excluded.display_name,
+            "place_id": func.coalesce(Resident.place_id, stmt.excluded.place_id),
+        },
+    )
 
 
 async def get_draft(session: AsyncSession, resident_id: int) -> Draft | None:
@@ -65,14 +97,17 @@ async def delete_draft(session: AsyncSession, draft: Draft) -> None:
     await session.flush()
 
 
-async def next_ticket_seq(session: AsyncSession, year: int) -> int:
-    """Atomically hand out the next number of the year, safe across several bot processes."""
+async def next_ticket_seq(session: AsyncSession, year: int, count: int = 1) -> int:
+    """Atomically reserve the next `count` numbers of the year; returns the last of them.
+
+    Safe across several bot processes: the row is locked until the caller's transaction ends.
+    """
     insert = _insert_for(session)
     stmt = (
         insert(TicketCounter)
-        .values(year=year, last=1)
+        .values(year=year, last=count)
         .on_conflict_do_update(
-            index_elements=[TicketCounter.year], set_={"last": TicketCounter.last + 1}
+            index_elements=[TicketCounter.year], set_={"last": TicketCounter.last + count}
         )
         .returning(TicketCounter.last)
     )
@@ -85,10 +120,23 @@ def _insert_for(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def add_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
-    session.add(ticket)
-    await session.flush()
-    return ticket
+async def insert_tickets(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many tickets in one statement; their ids, in the order of `rows`."""
+    # One multi-row VALUES with RETURNING on both databases. RETURNING order is not promised,
+    # so ids are matched back through the unique number.
+    result = await session.execute(
+        insert(Ticket).values(list(rows)).returning(Ticket.number, Ticket.id)
+    )
+    ids = {number: ticket_id for number, ticket_id in result.all()}
+    return [ids[row["number"]] for row in rows]
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[TicketEvent] | type[TicketMessage], rows: Sequence[Any]
+) -> None:
+    """Many timeline events or messages in one executemany, no objects kept in the session."""
+    if rows:
+        await session.execute(insert(model), list(rows))
 
 
 async def add_event(
@@ -121,12 +169,11 @@ async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
     return result.scalar_one_or_none()
 
 
-async def set_card(session: AsyncSession, ticket_id: int, chat_id: int, message_id: int) -> None:
-    """Remember where a ticket's card is, without loading the ticket."""
+async def set_cards(session: AsyncSession, cards: Sequence[tuple[int, int, int]]) -> None:
+    """Remember where tickets' cards are (ticket id, chat, message), without loading them."""
     await session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(admin_chat_id=chat_id, admin_message_id=message_id)
+        update(Ticket),
+        [{"id": t, "admin_chat_id": chat, "admin_message_id": msg} for t, chat, msg in cards],
     )
 
 

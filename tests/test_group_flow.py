@@ -117,3 +117,27 @@ async def test_urgent_in_group_gives_the_number_first(running: EmulatedDesk) -> 
     assert "120" in reply.params["text"] or "110" in reply.params["text"]
     card = await emu.wait_for("sendMessage", lambda c: c.params["chat_id"] != group.id)
     assert "紧急" in card.params["text"]
+
+
+async def test_a_burst_from_many_members_gets_every_ack_and_card(running: EmulatedDesk) -> None:
+    emu, group = running.emu, running.group_of("qingxi")
+    members = [emu.user(2100 + i, f"村民{i}") for i in range(12)]
+    mark = emu.mark()
+    sent = []
+    for round_ in range(2):  # each member twice: their two reports keep their order
+        for i, member in enumerate(members):
+            text = f"/ts 第{round_ + 1}件事:{i}号路口的路灯坏了"
+            sent.append((member.id, (await emu.send_text(member, group, text))["message_id"]))
+    await emu.settle()
+    tickets = await running.desk.tickets.all()
+    assert sorted(t.number for t in tickets) == [f"2026-{n:06d}" for n in range(1, 25)]
+    calls = emu.calls_since(mark, "sendMessage")
+    acks = [c for c in calls if c.params["chat_id"] == group.id]
+    cards = [c for c in calls if c.params["chat_id"] == running.admin_of("qingxi").id]
+    assert len(acks) == 24 and len(cards) == 24
+    number_of = {t.text: t.number for t in tickets}
+    for i in range(len(members)):
+        first, second = (number_of[f"第{n}件事:{i}号路口的路灯坏了"] for n in (1, 2))
+        assert first < second, "one member's reports are handled in the order they wrote them"
+    stored = {t.number: t.admin_message_id for t in tickets}
+    assert None not in stored.values(), "every card's place was recorded"
