@@ -41,9 +41,10 @@ async def upsert_resident(
     One INSERT ... ON CONFLICT statement, so two updates of the same person handled at the
     same time cannot both try to create them.
     """
-    stmt = _upsert_residents(session, [_resident_row(telegram_id, display_name, None, now)])
     result = await session.scalars(
-        stmt.returning(Resident), execution_options={"populate_existing": True}
+        _upsert_residents(session).returning(Resident),
+        [_resident_row(telegram_id, display_name, None, now)],
+        execution_options={"populate_existing": True},
     )
     resident: Resident = result.one()
     return resident
@@ -59,7 +60,8 @@ async def upsert_residents(
     # One row per person: PostgreSQL refuses to update the same row twice in one statement.
     rows = {tid: _resident_row(tid, name, place, now) for tid, name, place in people}
     result = await session.execute(
-        _upsert_residents(session, list(rows.values())).returning(Resident.telegram_id, Resident.id)
+        _upsert_residents(session).returning(Resident.telegram_id, Resident.id),
+        list(rows.values()),
     )
     return {telegram_id: resident_id for telegram_id, resident_id in result.all()}
 
@@ -76,8 +78,9 @@ def _resident_row(
     }
 
 
-def _upsert_residents(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    stmt = _insert_for(session)(Resident).values(rows)
+def _upsert_residents(session: AsyncSession) -> Any:
+    # Parameters come at execution (executemany): one compiled statement for any batch size.
+    stmt = _insert_for(session)(Resident)
     return stmt.on_conflict_do_update(
         index_elements=[Resident.telegram_id],
         set_={
@@ -122,11 +125,10 @@ def _insert_for(session: AsyncSession) -> Any:
 
 async def insert_tickets(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many tickets in one statement; their ids, in the order of `rows`."""
-    # One multi-row VALUES with RETURNING on both databases. RETURNING order is not promised,
-    # so ids are matched back through the unique number.
-    result = await session.execute(
-        insert(Ticket).values(list(rows)).returning(Ticket.number, Ticket.id)
-    )
+    # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+    # from one cached compiled statement. The order of returned rows is not promised, so ids
+    # are matched back through the unique number.
+    result = await session.execute(insert(Ticket).returning(Ticket.number, Ticket.id), list(rows))
     ids = {number: ticket_id for number, ticket_id in result.all()}
     return [ids[row["number"]] for row in rows]
 
