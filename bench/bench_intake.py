@@ -5,7 +5,9 @@ getUpdates, the desk's Application classifies it, stores the ticket (file-backed
 temporary folder, the default store), acknowledges it and posts the cadres' card. The same
 messages go to a minimal python-telegram-bot echo bot on a fresh emulator in the same process,
 so the ratio desk / echo says what the desk costs over python-telegram-bot itself on this
-machine. Runs alternate (echo, desk group, desk private) for BENCH_ROUNDS rounds.
+machine. The desk talks to the Bot API through aiohttp (bot/transport.py), PTB's echo bot through
+its default httpx; a second echo run on aiohttp shows the transport's share of the difference.
+Runs alternate (echo, echo on aiohttp, desk group, desk private) for BENCH_ROUNDS rounds.
 
 Each run: a warm-up, then BENCH_LATENCY_N messages one at a time (latency without queueing),
 then a burst of BENCH_N messages injected at once (throughput: first injection to the Nth
@@ -206,9 +208,9 @@ def _percentile(values: list[float], q: float) -> float:
 # --- the echo bot -------------------------------------------------------------------------------
 
 
-async def echo_run(n: int, latency_n: int) -> Run:
+async def echo_run(n: int, latency_n: int, desk_transport: bool = False) -> Run:
     """The baseline: the same messages to the echo bot on a fresh emulator."""
-    run = Run("echo", n)
+    run = Run("echo (aiohttp)" if desk_transport else "echo", n)
     async with BotApiEmulator() as emu:
         groups = {
             village: emu.group_chat(-1001000000002 - i, f"{village}村民群")
@@ -236,7 +238,7 @@ async def echo_run(n: int, latency_n: int) -> Run:
             injected[(chat.id, message["message_id"])] = at
 
         emu.on_call(listen)
-        async with running_echo_bot(emu, poll_timeout=POLL_TIMEOUT):
+        async with running_echo_bot(emu, POLL_TIMEOUT, desk_transport):
             run.latencies = await _one_at_a_time(
                 send, replies, injected, answered, workload(WARMUP + latency_n, private=False)
             )
@@ -402,25 +404,40 @@ def _submit_data(markup: Any) -> str | None:
 # --- the report ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Round:
+    """One round's runs, made one after another on the same machine."""
+
+    echo: Run  # python-telegram-bot's minimal echo bot, as shipped (httpx)
+    echo_aiohttp: Run  # the same echo bot on the desk's transport
+    group: Run
+    private: Run
+
+    @property
+    def runs(self) -> tuple[Run, Run, Run, Run]:
+        return (self.echo, self.echo_aiohttp, self.group, self.private)
+
+
 @dataclass
 class Results:
     n: int
     latency_n: int
-    rounds: list[tuple[Run, Run, Run]] = field(default_factory=list)  # echo, group, private
+    rounds: list[Round] = field(default_factory=list)
     seconds: float = 0.0
 
 
 async def run_all(n: int, rounds: int, latency_n: int, workdir: Path) -> Results:
-    """Alternate echo, desk group and desk private for `rounds` rounds (fresh state each run)."""
+    """Alternate the echo bots, desk group and desk private for `rounds` rounds (fresh state)."""
     results = Results(n, latency_n)
     started = time.perf_counter()
     for index in range(rounds):
         round_dir = workdir / f"round{index + 1}"
         round_dir.mkdir()
         echo = await echo_run(n, latency_n)
+        echo_aiohttp = await echo_run(n, latency_n, desk_transport=True)
         group = await desk_group_run(n, latency_n, round_dir)
         private = await desk_private_run(n, latency_n, round_dir)
-        results.rounds.append((echo, group, private))
+        results.rounds.append(Round(echo, echo_aiohttp, group, private))
     results.seconds = time.perf_counter() - started
     return results
 
@@ -443,57 +460,65 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known and len(known) == len(values) else None
 
 
+def _ratio(desk: Run, echo: Run) -> float | None:
+    if desk.throughput is None or not echo.throughput:
+        return None
+    return desk.throughput / echo.throughput
+
+
+def _fmt(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}"
+
+
 def report(results: Results) -> list[str]:
     """The lines main() prints."""
     n, rounds = results.n, results.rounds
     lines = [
-        f"N={n} messages per run, burst-injected; {len(rounds)} round(s) of echo, desk group, "
-        f"desk private; latency runs: {results.latency_n} messages one at a time",
+        f"N={n} messages per run, burst-injected; {len(rounds)} round(s) of echo, echo on "
+        f"aiohttp, desk group, desk private; latency runs: {results.latency_n} messages one at a "
+        "time",
         "store: file-backed SQLite (WAL) in a temp dir, a fresh database per run; "
         "no rate limiter; real clock; one process, emulator and bot share the event loop",
     ]
-    ratios: list[float | None] = []
-    for index, (echo, group, private) in enumerate(rounds, 1):
-        ratio = (
-            group.throughput / echo.throughput
-            if group.throughput is not None and echo.throughput
-            else None
-        )
-        ratios.append(ratio)
+    for index, r in enumerate(rounds, 1):
         lines.append(
-            f"round {index}: echo {_rate(echo.throughput)} msg/s | desk group "
-            f"{_rate(group.throughput)} msg/s  ratio "
-            f"{'n/a' if ratio is None else f'{ratio:.2f}'} | desk private "
-            f"{_rate(private.throughput)} msg/s"
+            f"round {index}: echo {_rate(r.echo.throughput)} msg/s | echo on aiohttp "
+            f"{_rate(r.echo_aiohttp.throughput)} msg/s | desk group {_rate(r.group.throughput)} "
+            f"msg/s  ratio {_fmt(_ratio(r.group, r.echo))} | desk private "
+            f"{_rate(r.private.throughput)} msg/s"
         )
-    echo_tp = _median([r[0].throughput for r in rounds])
-    group_tp = _median([r[1].throughput for r in rounds])
-    private_tp = _median([r[2].throughput for r in rounds])
-    ratio = _median(ratios)
+    ratio = _median([_ratio(r.group, r.echo) for r in rounds])
+    same_transport = _median([_ratio(r.group, r.echo_aiohttp) for r in rounds])
     verdict = "n/a" if ratio is None else ("PASS" if ratio >= TARGET_RATIO else "BELOW")
     lines += [
-        f"median throughput: echo {_rate(echo_tp)} msg/s, desk group {_rate(group_tp)} msg/s "
-        f"(ticket stored, reply in group, card to cadres)",
-        f"median ratio desk/echo: {'n/a' if ratio is None else f'{ratio:.2f}'}  "
-        f"(target >= {TARGET_RATIO}: {verdict})",
+        f"median throughput: echo {_rate(_median([r.echo.throughput for r in rounds]))} msg/s, "
+        f"desk group {_rate(_median([r.group.throughput for r in rounds]))} msg/s "
+        "(ticket stored, reply in group, card to cadres)",
+        f"median ratio desk/echo: {_fmt(ratio)}  (target >= {TARGET_RATIO}: {verdict})",
+        f"median ratio desk/echo with both on the desk's aiohttp transport: "
+        f"{_fmt(same_transport)}  (the desk's own work over PTB, transport aside; "
+        f"echo on aiohttp {_rate(_median([r.echo_aiohttp.throughput for r in rounds]))} msg/s)",
         "desk group ack latency, one at a time: "
-        + _ms([x for r in rounds for x in r[1].latencies]),
+        + _ms([x for r in rounds for x in r.group.latencies]),
         f"desk group ack latency, within a burst of {n}: "
-        + _ms([x for r in rounds for x in r[1].burst_latencies]),
-        "echo reply latency, one at a time: " + _ms([x for r in rounds for x in r[0].latencies]),
-        f"desk private (text → preview → submit → ack + card): {_rate(private_tp)} msg/s; "
-        "text-to-ack latency one at a time " + _ms([x for r in rounds for x in r[2].latencies]),
+        + _ms([x for r in rounds for x in r.group.burst_latencies]),
+        "echo reply latency, one at a time: " + _ms([x for r in rounds for x in r.echo.latencies]),
+        f"desk private (text → preview → submit → ack + card): "
+        f"{_rate(_median([r.private.throughput for r in rounds]))} msg/s; "
+        "text-to-ack latency one at a time "
+        + _ms([x for r in rounds for x in r.private.latencies]),
         "Bot API requests per message besides getUpdates: "
-        + ", ".join(f"{run.label} {run.api_calls / run.n:.1f}" for run in rounds[0] if run.n),
+        + ", ".join(f"{run.label} {run.api_calls / run.n:.1f}" for run in rounds[0].runs if run.n),
     ]
-    problems = [p for r in rounds for run in r for p in run.problems]
+    problems = [p for r in rounds for run in r.runs for p in run.problems]
     if problems:
         lines += [f"LOST MESSAGES: {p}" for p in problems]
     else:
-        stored = ", ".join(
-            f"{label} {rounds[0][i].expected_stored}" for i, label in ((1, "group"), (2, "private"))
+        first = rounds[0]
+        lines.append(
+            "every message answered; tickets stored per run as expected "
+            f"(group {first.group.expected_stored}, private {first.private.expected_stored})"
         )
-        lines.append(f"every message answered; tickets stored per run as expected ({stored})")
     lines.append(f"total {results.seconds:.1f} s")
     return lines
 

@@ -1,8 +1,10 @@
 """The baseline: the smallest python-telegram-bot Application that answers every text.
 
-It is built and polled exactly as the desk is against the emulator (no rate limiter,
-`poll_interval=0`), so the intake benchmark can show what the desk costs over python-telegram-bot
-itself on the same machine.
+It is polled as the desk is against the emulator (no rate limiter, `poll_interval=0`), so the
+intake benchmark can show what the desk costs over python-telegram-bot itself on the same
+machine. By default it is PTB's own minimal bot (httpx transport, updates one at a time);
+`desk_transport=True` gives it the desk's aiohttp transport, to tell the transport's share of the
+difference from the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.emulator import BotApiEmulator
+from bot.transport import AiohttpRequest
 
 
 async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,18 +26,23 @@ async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(message.text)
 
 
-def build_echo_app(emu: BotApiEmulator) -> Application:  # type: ignore[type-arg]
-    app = ApplicationBuilder().token(emu.token).base_url(emu.base_url).build()
+def build_echo_app(emu: BotApiEmulator, desk_transport: bool = False) -> Application:  # type: ignore[type-arg]
+    builder = ApplicationBuilder().token(emu.token).base_url(emu.base_url)
+    if desk_transport:
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     return app
 
 
 @asynccontextmanager
 async def running_echo_bot(
-    emu: BotApiEmulator, poll_timeout: int = 10
+    emu: BotApiEmulator, poll_timeout: int = 10, desk_transport: bool = False
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Start the echo bot polling `emu`; stop it on exit."""
-    app = build_echo_app(emu)
+    app = build_echo_app(emu, desk_transport)
     await app.initialize()
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)

@@ -21,9 +21,10 @@ def test_messages_are_realistic_reports() -> None:
 
 async def test_every_run_answers_and_stores_everything(tmp_path: Path) -> None:
     echo = await echo_run(5, latency_n=2)
+    echo_aiohttp = await echo_run(5, latency_n=2, desk_transport=True)
     group = await desk_group_run(5, latency_n=2, db_dir=tmp_path)
     private = await desk_private_run(5, latency_n=2, db_dir=tmp_path)
-    for run in (echo, group, private):
+    for run in (echo, echo_aiohttp, group, private):
         assert run.problems == [], run.problems
         assert run.throughput is not None and len(run.latencies) == 2
         assert len(run.burst_latencies) == 5
@@ -39,5 +40,6 @@ def test_main_prints_the_figures(
     bench_intake.main()
     out = capsys.readouterr().out
     assert "median ratio desk/echo" in out and "target >= 0.5" in out
+    assert "both on the desk's aiohttp transport" in out
     assert "p50" in out and "p99" in out and "SQLite" in out
     assert "LOST" not in out
