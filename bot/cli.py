@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command; errors end in one clear line, not a traceback."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    # The sandbox parses its own arguments (argparse's REMAINDER would refuse a leading --help).
+    args, rest = parser.parse_known_args(argv)
+    if rest and getattr(args, "func", None) is not _sandbox:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if rest:
+        args.sandbox_args = [*args.sandbox_args, *rest]
     token = os.environ.get("FENGQIAO_BOT_TOKEN", "").strip()
     setup_logging(logging.DEBUG if args.verbose else logging.INFO, secrets=(token,))
     if not hasattr(args, "func"):
@@ -50,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     db.add_parser("upgrade", help="apply the migrations").set_defaults(func=_db_upgrade)
 
-    sandbox = sub.add_parser("sandbox", help="try the bot in the terminal, no token needed")
+    # No help of its own: `fengqiao sandbox --help` reaches the sandbox's parser, which lists
+    # the sandbox commands.
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot in the terminal, no token needed", add_help=False
+    )
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     sandbox.set_defaults(func=_sandbox)
 

@@ -335,6 +335,8 @@ def run_sandbox(
         prog="fengqiao sandbox",
         description="在终端里试用机器人,不需要 token 和网络。Try the bot in the terminal. "
         "Tickets go to data/sandbox.db unless FENGQIAO_DATABASE_URL is set.",
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.parse_args(argv or [])
     settings = load_settings()

@@ -93,3 +93,15 @@ def test_classify_reads_json_lines(tmp_path: Path) -> None:
     row = json.loads(result.stdout)
     assert row["category"] == "property_mgmt" and row["deadline_days"] in (3, 5)
     assert {"category", "kind", "urgent", "complexity", "deadline_days", "keywords"} <= set(row)
+
+
+def test_sandbox_help_lists_the_sandbox_commands(tmp_path: Path) -> None:
+    done = fengqiao("sandbox", "--help", database=tmp_path / "none.db")
+    assert done.returncode == 0, done.stderr
+    assert ":group" in done.stdout and ":press" in done.stdout and "不需要 token" in done.stdout
+    assert not (tmp_path / "none.db").exists(), "help starts nothing"
+
+
+def test_unknown_arguments_of_other_commands_are_still_refused(tmp_path: Path) -> None:
+    done = fengqiao("tickets", "list", "--bogus", database=tmp_path / "none.db")
+    assert done.returncode == 2 and "--bogus" in done.stderr
