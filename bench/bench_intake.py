@@ -13,7 +13,7 @@ Each run: a warm-up, then BENCH_LATENCY_N messages one at a time (latency withou
 then a burst of BENCH_N messages injected at once (throughput: first injection to the Nth
 card, or the Nth echo).
 
-Environment: BENCH_N (default 300), BENCH_ROUNDS (3), BENCH_LATENCY_N (40).
+Environment: BENCH_N (default 300), BENCH_ROUNDS (5), BENCH_LATENCY_N (40).
 """
 
 from __future__ import annotations
@@ -542,7 +542,7 @@ def _env_int(name: str, default: int) -> int:
 
 def main() -> None:
     n = _env_int("BENCH_N", 300)
-    rounds = _env_int("BENCH_ROUNDS", 3)
+    rounds = _env_int("BENCH_ROUNDS", 5)
     latency_n = _env_int("BENCH_LATENCY_N", 40)
     with _quiet_logging(), tempfile.TemporaryDirectory(prefix="fengqiao-bench-") as tmp:
         results = asyncio.run(run_all(n, rounds, latency_n, Path(tmp)))
