@@ -132,6 +132,9 @@ class Run:
     label: str
     n: int
     seconds: float | None = None  # first injection to the Nth completion; None if some missing
+    # Process CPU time over the same span (bot, emulator and the database thread together):
+    # unlike wall time, it does not count what a shared machine's neighbours take.
+    cpu_seconds: float | None = None
     burst_latencies: list[float] = field(default_factory=list)  # seconds, queueing included
     latencies: list[float] = field(default_factory=list)  # seconds, one message at a time
     stored: int | None = None  # tickets in the database after the run (desk only)
@@ -280,15 +283,17 @@ async def _burst(
     start_count = len(done.times)
     keys_before = set(injected)
     mark = emu.mark()
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     for report in reports:
         await send(report)
     keys = set(injected) - keys_before
     complete = await done.wait_count(start_count + len(reports), _burst_timeout(len(reports)))
+    cpu = time.process_time() - cpu_started
     run.completed = len(done.times) - start_count
     run.api_calls = sum(c.method != "getUpdates" for c in emu.calls_since(mark))
     if complete:
         run.seconds = done.times[start_count + len(reports) - 1] - started
+        run.cpu_seconds = cpu
     run.burst_latencies = [answered[k] - injected[k] for k in keys if k in answered]
 
 
@@ -460,6 +465,15 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known and len(known) == len(values) else None
 
 
+def _cpu_ms(run: Run) -> float | None:
+    return None if run.cpu_seconds is None else run.cpu_seconds / run.n * 1000
+
+
+def _cpu_ratio(desk: Run, echo: Run) -> float | None:
+    desk_ms, echo_ms = _cpu_ms(desk), _cpu_ms(echo)
+    return None if desk_ms is None or echo_ms is None or not desk_ms else echo_ms / desk_ms
+
+
 def _ratio(desk: Run, echo: Run) -> float | None:
     if desk.throughput is None or not echo.throughput:
         return None
@@ -498,6 +512,12 @@ def report(results: Results) -> list[str]:
         f"median ratio desk/echo with both on the desk's aiohttp transport: "
         f"{_fmt(same_transport)}  (the desk's own work over PTB, transport aside; "
         f"echo on aiohttp {_rate(_median([r.echo_aiohttp.throughput for r in rounds]))} msg/s)",
+        "CPU per message in the burst (process time, steadier than wall time on a shared "
+        f"machine): echo {_fmt(_median([_cpu_ms(r.echo) for r in rounds]))} ms, echo on aiohttp "
+        f"{_fmt(_median([_cpu_ms(r.echo_aiohttp) for r in rounds]))} ms, desk group "
+        f"{_fmt(_median([_cpu_ms(r.group) for r in rounds]))} ms; as ratios: desk/echo "
+        f"{_fmt(_median([_cpu_ratio(r.group, r.echo) for r in rounds]))}, on the same "
+        f"transport {_fmt(_median([_cpu_ratio(r.group, r.echo_aiohttp) for r in rounds]))}",
         "desk group ack latency, one at a time: "
         + _ms([x for r in rounds for x in r.group.latencies]),
         f"desk group ack latency, within a burst of {n}: "

@@ -27,6 +27,7 @@ async def test_every_run_answers_and_stores_everything(tmp_path: Path) -> None:
     for run in (echo, echo_aiohttp, group, private):
         assert run.problems == [], run.problems
         assert run.throughput is not None and len(run.latencies) == 2
+        assert run.cpu_seconds is not None and run.cpu_seconds > 0
         assert len(run.burst_latencies) == 5
     assert group.stored == private.stored == bench_intake.WARMUP + 2 + 5
 
@@ -40,6 +41,6 @@ def test_main_prints_the_figures(
     bench_intake.main()
     out = capsys.readouterr().out
     assert "median ratio desk/echo" in out and "target >= 0.5" in out
-    assert "both on the desk's aiohttp transport" in out
+    assert "both on the desk's aiohttp transport" in out and "CPU per message" in out
     assert "p50" in out and "p99" in out and "SQLite" in out
     assert "LOST" not in out
