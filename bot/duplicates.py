@@ -112,6 +112,10 @@ class DuplicateFinder:
     async def _top_up(self, session: AsyncSession) -> None:
         since = self._clock.now() - WINDOW
         for ticket in await repo.active_tickets_after(session, self._last_id, since, ACTIVE):
+            if ticket.id <= self._last_id:
+                # A concurrent top-up (another resident's preview) indexed it meanwhile; adding
+                # it again would re-segment it and, in a small village, reweight the index.
+                continue
             self._indexes[ticket.place_id].add(ticket.id, ticket.text)
             self._place_of[ticket.id] = ticket.place_id
             self._last_id = max(self._last_id, ticket.id)

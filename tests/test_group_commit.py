@@ -136,3 +136,28 @@ async def test_a_report_for_a_vanished_ticket_fails_alone(desk: Desk) -> None:
     assert isinstance(results[1], Exception)
     stored = {t.id: t.admin_message_id for t in await desk.tickets.all()}
     assert stored == {tickets[0].id: 1, tickets[1].id: 3}
+
+
+async def test_concurrent_previews_index_each_new_ticket_once(desk: Desk) -> None:
+    """Many residents' previews at once all top up the duplicate index from the database."""
+    await asyncio.gather(
+        *(
+            desk.intake.open_in_group(Person(3400 + i, "居民"), GROUPS["qingxi"], text, None, 1)
+            for i, text in enumerate(REPORTS)
+        )
+    )
+    added: list[int] = []
+    finder = desk.intake._duplicates
+    index = finder._indexes["qingxi"]
+    original = index.add
+
+    def counting_add(key: int, text: str) -> None:
+        added.append(key)
+        original(key, text)
+
+    index.add = counting_add  # type: ignore[method-assign]
+    hits = await asyncio.gather(
+        *(finder.similar("qingxi", REPORTS[0], "environment", 3500 + i) for i in range(8))
+    )
+    assert sorted(added) == sorted({t.id for t in await desk.tickets.all()})
+    assert all(h and h[0].text.startswith("村口的垃圾池") for h in hits)
