@@ -32,8 +32,8 @@ from typing import Any
 
 from bench.echo_bot import running_echo_bot
 from bot.dto import Person
-from bot.emulated import emulated_desk
-from bot.emulator import BotApiEmulator, Call, Chat, User
+from bot.sandbox.emulated import emulated_desk
+from bot.sandbox.emulator import BotApiEmulator, Call, Chat, User
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"

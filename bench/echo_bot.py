@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.emulator import BotApiEmulator
-from bot.transport import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest
+from bot.sandbox.emulator import BotApiEmulator
 
 
 async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,11 +18,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 import handlers
 from bot.clock import Clock
+from bot.delivery.ordering import PerChatUpdateProcessor
+from bot.delivery.transport import AiohttpRequest
 from bot.desk import Desk, open_desk
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.transport import AiohttpRequest
-from bot.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import logging
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot import render
 from bot.desk import Desk
 from bot.dto import TicketView
-from handlers import render
 
 log = logging.getLogger(__name__)
 

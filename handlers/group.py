@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import Message, MessageEntity, Update, User
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, render
+from bot import render
+from handlers import keyboards
 from handlers.cards import post_card
 from handlers.context import KIND_COMMANDS, command_name, desk_of, person_of
 

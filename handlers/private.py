@@ -7,9 +7,10 @@ import logging
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot import render
 from bot.dto import DraftView, Person
 from bot.intake import PlaceNeeded
-from handlers import keyboards, render
+from handlers import keyboards
 from handlers.cards import post_card, refresh_card
 from handlers.context import KIND_COMMANDS, command_name, desk_of, person_of
 

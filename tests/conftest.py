@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.emulated import EmulatedDesk, emulated_desk
+from bot.sandbox.emulated import EmulatedDesk, emulated_desk
 
 pytest_plugins = ["tests.pg"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulated import EmulatedDesk
-from bot.emulator import Chat, User
+from bot.sandbox.emulated import EmulatedDesk
+from bot.sandbox.emulator import Chat, User
 
 
 async def person(world: EmulatedDesk, uid: int = 3001) -> tuple[User, Chat]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.emulated import EmulatedDesk
+from bot.sandbox.emulated import EmulatedDesk
 from tests.conftest import ROOT
 
 TEXTS = [

@@ -1,4 +1,4 @@
-"""`fengqiao nlp classify|eval`, run as `python -m bot.cli_nlp` in a subprocess."""
+"""`fengqiao nlp classify|eval`, run as `python -m bot.cli.nlp` in a subprocess."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ HOLDOUT = Path(__file__).parent / "data/nlp_holdout.jsonl"
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli_nlp", "--config-dir", str(ROOT / "config"), *args],
+        [sys.executable, "-m", "bot.cli.nlp", "--config-dir", str(ROOT / "config"), *args],
         input=stdin,
         capture_output=True,
         text=True,

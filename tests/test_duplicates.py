@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import FakeClock
-from bot.emulated import EmulatedDesk
+from bot.sandbox.emulated import EmulatedDesk
 from tests.test_private_flow import press, resident, to
 
 

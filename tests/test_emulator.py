@@ -34,9 +34,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulated import track_processed
-from bot.emulator import BotApiEmulator, Call, Chat, UploadedFile, User
-from bot.emulator.formatting import parse_html, parse_markdown_v2
+from bot.sandbox.emulated import track_processed
+from bot.sandbox.emulator import BotApiEmulator, Call, Chat, UploadedFile, User
+from bot.sandbox.emulator.formatting import parse_html, parse_markdown_v2
 
 TOKEN = "123456789:TEST-fengqiao-emulator"
 

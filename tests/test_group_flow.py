@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.emulated import BOT_USERNAME, EmulatedDesk
+from bot.sandbox.emulated import BOT_USERNAME, EmulatedDesk
 
 
 async def test_command_with_text_opens_a_ticket_and_posts_the_card(running: EmulatedDesk) -> None:

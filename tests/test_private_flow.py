@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import FakeClock
-from bot.emulated import EmulatedDesk
-from bot.emulator import Call, Chat, User
+from bot.sandbox.emulated import EmulatedDesk
+from bot.sandbox.emulator import Call, Chat, User
 
 JSON = dict[str, Any]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import plain, run_sandbox
+from bot.sandbox.terminal import plain, run_sandbox
 from tests.conftest import CONFIG
 
 REPORT = "/start\n1\n村口垃圾三天没人收了\n1\n:tickets\n"

@@ -18,9 +18,9 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest
 
 from bot.app import build_application
-from bot.emulator import BotApiEmulator, Chat, UploadedFile
+from bot.delivery.transport import AiohttpRequest
+from bot.sandbox.emulator import BotApiEmulator, Chat, UploadedFile
 from bot.settings import Settings
-from bot.transport import AiohttpRequest
 
 TOKEN = "123456789:TEST-transport-SECRET"
 SECRET = TOKEN.split(":", 1)[1]

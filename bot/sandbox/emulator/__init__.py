@@ -15,8 +15,8 @@ It imports nothing from `telegram`: like a real server it only speaks the Bot AP
         assert emu.last_message(dm)["text"] == ...
 """
 
-from bot.emulator.server import BotApiEmulator, CallListener, CallPredicate
-from bot.emulator.types import ApiError, Call, Chat, UploadedFile, User
+from bot.sandbox.emulator.server import BotApiEmulator, CallListener, CallPredicate
+from bot.sandbox.emulator.types import ApiError, Call, Chat, UploadedFile, User
 
 __all__ = [
     "ApiError",

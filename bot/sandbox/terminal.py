@@ -16,9 +16,9 @@ from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
 
-from bot.emulated import BOT_USERNAME, EmulatedDesk, emulated_desk
-from bot.emulator import Call, User
 from bot.places import PlaceInfo
+from bot.sandbox.emulated import BOT_USERNAME, EmulatedDesk, emulated_desk
+from bot.sandbox.emulator import Call, User
 from bot.settings import load_settings
 from bot.texts import TextsError
 

@@ -13,8 +13,8 @@ from telegram.ext import Application, TypeHandler
 from bot.app import build_application, start_application, stop_application
 from bot.clock import Clock
 from bot.desk import Desk
-from bot.emulator import BotApiEmulator, Chat
 from bot.places import PlaceDirectory
+from bot.sandbox.emulator import BotApiEmulator, Chat
 from bot.settings import Settings
 
 TOKEN = "123456789:FENGQIAO-EMULATED"

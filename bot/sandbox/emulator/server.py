@@ -20,10 +20,10 @@ from typing import Any, Self
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.formatting import auto_entities, utf16_slice
-from bot.emulator.methods import METHODS, photo_sizes
-from bot.emulator.types import JSON, ApiError, Call, Chat, UploadedFile, User
-from bot.emulator.world import World
+from bot.sandbox.emulator.formatting import auto_entities, utf16_slice
+from bot.sandbox.emulator.methods import METHODS, photo_sizes
+from bot.sandbox.emulator.types import JSON, ApiError, Call, Chat, UploadedFile, User
+from bot.sandbox.emulator.world import World
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """`fengqiao nlp classify|eval|hotwords`: try the classification rules, rank hot words.
 
-Also runs on its own: `python -m bot.cli_nlp [--config-dir DIR] classify|eval FILE`.
+Also runs on its own: `python -m bot.cli.nlp [--config-dir DIR] classify|eval FILE`.
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bot.cli_nlp import add_commands as add_nlp_commands
-    from bot.cli_nlp import iso_date
+    from bot.cli.nlp import add_commands as add_nlp_commands
+    from bot.cli.nlp import iso_date
 
     parser = argparse.ArgumentParser(prog="fengqiao", description="枫桥服务台 Fengqiao desk")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -103,7 +103,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import run_sandbox
+    from bot.sandbox.terminal import run_sandbox
 
     return run_sandbox(args.sandbox_args)
 
@@ -131,7 +131,3 @@ def _tickets_list(args: argparse.Namespace) -> int:
                 f"{row['place']:<12} {row['created']}  due {row['due']}"
             )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.types import JSON, ApiError, Chat, User, bad_request
+from bot.sandbox.emulator.types import JSON, ApiError, Chat, User, bad_request
 
 # Telegram leaves these out unless they are asked for explicitly in allowed_updates.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

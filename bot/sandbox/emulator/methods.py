@@ -10,15 +10,15 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.emulator.formatting import (
+from bot.sandbox.emulator.formatting import (
     Entity,
     EntityParseError,
     auto_entities,
     parse_formatted,
     utf16_len,
 )
-from bot.emulator.types import JSON, Chat, UploadedFile, bad_request
-from bot.emulator.world import World
+from bot.sandbox.emulator.types import JSON, Chat, UploadedFile, bad_request
+from bot.sandbox.emulator.world import World
 
 Method = Callable[[World, JSON], Any | Awaitable[Any]]
 

@@ -1,0 +1,1 @@
+"""Trying the desk without Telegram: the Bot API emulator and the terminal sandbox."""
