@@ -13,18 +13,34 @@ It imports nothing from `telegram`: like a real server it only speaks the Bot AP
         await emu.press(resident, reply.response, "take:1")
         await emu.settle()
         assert emu.last_message(dm)["text"] == ...
+
+Reliability: `BotApiEmulator(limits=FloodLimits())` enforces Telegram's flood limits (429 with
+retry_after), `emu.fail(...)` injects 5xx/403/429 errors or held responses, and
+`emu.redeliver(update_id)` hands an update out again. `fengqiao emulator` runs it as its own
+process with a JSON control API (`control.py`, for local testing only), which
+`EmulatorClient` drives.
 """
 
+from bot.sandbox.emulator.client import ControlError, EmulatorClient, EmulatorState, RemoteCall
+from bot.sandbox.emulator.faults import Fault
+from bot.sandbox.emulator.limits import COUNTED_METHODS, FloodLimits
 from bot.sandbox.emulator.server import BotApiEmulator, CallListener, CallPredicate
 from bot.sandbox.emulator.types import ApiError, Call, Chat, UploadedFile, User
 
 __all__ = [
+    "COUNTED_METHODS",
     "ApiError",
     "BotApiEmulator",
     "Call",
     "CallListener",
     "CallPredicate",
     "Chat",
+    "ControlError",
+    "EmulatorClient",
+    "EmulatorState",
+    "Fault",
+    "FloodLimits",
+    "RemoteCall",
     "UploadedFile",
     "User",
 ]

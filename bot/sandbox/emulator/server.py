@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import inspect
 import itertools
 import json
@@ -20,7 +21,10 @@ from typing import Any, Self
 
 from aiohttp import BodyPartReader, web
 
+from bot.sandbox.emulator.control import add_control_routes
+from bot.sandbox.emulator.faults import Fault, ParamsPredicate, matches
 from bot.sandbox.emulator.formatting import auto_entities, utf16_slice
+from bot.sandbox.emulator.limits import FloodGate, FloodLimits
 from bot.sandbox.emulator.methods import METHODS, photo_sizes
 from bot.sandbox.emulator.types import JSON, ApiError, Call, Chat, UploadedFile, User
 from bot.sandbox.emulator.world import World
@@ -90,6 +94,14 @@ class BotApiEmulator:
     `privacy_mode=True` is BotFather's group privacy: in groups the bot then gets only
     commands and replies to its own messages. `now` gives message dates (unix seconds).
 
+    `limits` turns on Telegram's flood limits (off by default): a counted call that would
+    break a window is refused with 429 and `retry_after`, and `(method, chat_id)` is appended
+    to `flood_refusals` (chat_id None when the call names no known chat). The windows run on
+    `monotonic`, which tests replace to step time without sleeping.
+
+    `control=True` also serves the JSON control API under `/control/` (see `control.py`),
+    for driving the emulator from another process.
+
     ```
     async with BotApiEmulator() as emu:
         app = ApplicationBuilder().token(emu.token).base_url(emu.base_url)
@@ -107,6 +119,9 @@ class BotApiEmulator:
         port: int = 0,
         privacy_mode: bool = False,
         now: Callable[[], float] = time.time,
+        limits: FloodLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        control: bool = False,
     ) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456789
@@ -128,6 +143,13 @@ class BotApiEmulator:
         self._inflight = 0
         self._last_activity = 0.0  # loop time of the last bot call or update hand-out
         self._chat_instances = itertools.count(-7_000_000_000_000_000_000, 7919)
+        self.limits = limits
+        self._flood = FloodGate(limits, monotonic) if limits is not None else None
+        self.flood_refusals: list[tuple[str, int | None]] = []
+        self.faults: list[Fault] = []
+        self._fault_ids = itertools.count(1)
+        self._stopping = asyncio.Event()
+        self._control = control
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -136,6 +158,8 @@ class BotApiEmulator:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        if self._control:
+            add_control_routes(app, self)
         # handler_cancellation: a bot that drops its long poll must not leave a waiter behind.
         self._runner = web.AppRunner(
             app,
@@ -151,8 +175,9 @@ class BotApiEmulator:
         log.info("Bot API emulator listening on %s", self.url)
 
     async def stop(self) -> None:
-        """Release pending long polls, then close the server."""
+        """Release pending long polls and held responses, then close the server."""
         self._world.close()
+        self._stopping.set()
         for waiters in self._waiters.values():
             for _, future in waiters:
                 future.cancel()
@@ -359,6 +384,85 @@ class BotApiEmulator:
         """Any other update (`kind` is its field, e.g. "my_chat_member"); returns the update_id."""
         return self._inject(kind, payload)
 
+    def redeliver(self, update_id: int) -> bool:
+        """Deliver an earlier update again with the same update_id, as Telegram does after a
+        webhook timeout: even one the bot has confirmed comes back once with the next poll.
+
+        Returns False if the update waits to be handed out anyway (nothing to repeat).
+        Raises LookupError for an id that was never queued.
+        """
+        self._inject_mark = len(self.calls)
+        return self._world.redeliver(update_id)
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        status: int | None = None,
+        retry_after: int | None = None,
+        hang: float | None = None,
+        predicate: ParamsPredicate | None = None,
+        match: JSON | None = None,
+        description: str | None = None,
+    ) -> Fault:
+        """Make the next `times` calls of `method` (whose params pass `predicate` and contain
+        `match`) fail. Returns the `Fault`: `.calls` are the calls it hit, `.cancel()` ends it.
+
+        - `status` 5xx (default 502 "Bad Gateway"), 400, 403 ("Forbidden: bot was blocked by
+          the user"): refused with that error, not performed;
+        - `retry_after=N` (status 429 implied): "Too Many Requests: retry after N", not
+          performed;
+        - `hang=seconds` alone: performed and recorded, but the response is held back that
+          long, so the client times out while Telegram did the work; with a status or
+          retry_after the error is what arrives late.
+
+        Faults registered earlier take precedence; each failing call uses up one of `times`.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        name = self._method_name(method)
+        if retry_after is not None:
+            if status not in (None, 429):
+                raise ValueError("retry_after goes with status 429")
+            status = 429
+        elif status is None and hang is None:
+            status = 502
+        if status is not None and not 400 <= status <= 599:
+            raise ValueError(f"status {status} is not an error")
+        checks: list[ParamsPredicate] = [] if predicate is None else [predicate]
+        if match:
+            expected = dict(match)
+            checks.append(lambda p: matches(expected, p))
+        fault = Fault(
+            id=next(self._fault_ids),
+            method=name,
+            times=times,
+            status=status,
+            retry_after=retry_after,
+            hang=hang,
+            predicate=(lambda p: all(check(p) for check in checks)) if checks else None,
+            description=description,
+        )
+        self.faults.append(fault)
+        return fault
+
+    def _take_fault(self, method: str, params: JSON) -> Fault | None:
+        for fault in self.faults:
+            if fault.applies(method, params):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def _hold(self, seconds: float) -> None:
+        # stop() cuts the wait short, so a held response never delays shutdown.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
     def _user_message(self, user: User, chat: Chat, content: JSON, reply_to: JSON | None) -> JSON:
         if chat.id not in self._world.chats:
             raise LookupError(
@@ -404,6 +508,41 @@ class BotApiEmulator:
     def last_update_id(self) -> int:
         """The id of the newest injected update (or the id before the first one)."""
         return self._world.last_update_id
+
+    @property
+    def fetched_up_to(self) -> int:
+        """The highest update_id handed out to the bot (or dropped unseen)."""
+        return self._world.fetched_up_to
+
+    @property
+    def pending_count(self) -> int:
+        """Updates Telegram still holds: not yet confirmed by a higher offset."""
+        return len(self._world.pending)
+
+    def all_fetched(self) -> bool:
+        """Every update, redelivered ones included, was handed out at least once."""
+        return self._world.all_fetched()
+
+    def known_user(self, user_id: int) -> User:
+        user = self._world.users.get(user_id)
+        if user is None:
+            raise LookupError(f"unknown user {user_id}: create it with user() first")
+        return user
+
+    def known_chat(self, chat_id: int) -> Chat:
+        chat = self._world.chats.get(chat_id)
+        if chat is None:
+            raise LookupError(f"unknown chat {chat_id}")
+        return chat
+
+    def chats(self) -> list[Chat]:
+        return list(self._world.chats.values())
+
+    def messages(self, chat: Chat | int) -> list[JSON]:
+        """Every message the chat shows (users' and the bot's), as they look after edits."""
+        return list(
+            self._world.messages.get(chat.id if isinstance(chat, Chat) else chat, {}).values()
+        )
 
     def mark(self) -> int:
         """A position in `calls`, for `calls_since` and `wait_for(since=...)`."""
@@ -541,9 +680,23 @@ class BotApiEmulator:
             self._inflight += 1
         try:
             params = await self._params(request)
+            fault: Fault | None = None
             try:
                 if request.match_info["token"] != self.token:
                     raise ApiError(401, "Unauthorized")
+                fault = self._take_fault(method, params)
+                error = fault.error() if fault is not None else None
+                if error is not None:
+                    raise error
+                counted = self._flood is not None and self._flood.counts(method)
+                chat_id, chat_type = self._target(params) if counted else (None, None)
+                if self._flood is not None and counted:
+                    wait = self._flood.retry_after(chat_id, chat_type)
+                    if wait is not None:
+                        self.flood_refusals.append((method, chat_id))
+                        raise ApiError(
+                            429, f"Too Many Requests: retry after {wait}", {"retry_after": wait}
+                        )
                 impl = METHODS.get(method)
                 if impl is None:
                     # python-telegram-bot reports this 404 as InvalidToken; say what it really is.
@@ -553,13 +706,27 @@ class BotApiEmulator:
                 if inspect.isawaitable(result):
                     result = await result
                 body: JSON = {"ok": True, "result": result}
+                if self._flood is not None and counted:
+                    self._flood.performed(chat_id, chat_type)
             except ApiError as exc:
                 body = exc.body()
-            await self._record(method, params, body, long_poll)
+            call = await self._record(method, params, body, long_poll)
+            if fault is not None:
+                fault.calls.append(call)
+                if fault.hang is not None:
+                    await self._hold(fault.hang)
         finally:
             if not long_poll:
                 self._inflight -= 1
         return web.json_response(body, status=body.get("error_code", 200), dumps=_dumps)
+
+    def _target(self, params: JSON) -> tuple[int | None, str | None]:
+        """The chat a send goes to, for the per-chat window (none if it names no known chat)."""
+        try:
+            chat = self._world.chat(params.get("chat_id"))
+        except ApiError:
+            return None, None
+        return chat.id, chat.type
 
     async def _params(self, request: web.Request) -> JSON:
         params: JSON = {k: _decode_value(k, v) for k, v in request.query.items()}
@@ -581,7 +748,7 @@ class BotApiEmulator:
             params.update({k: _decode_value(k, v) for k, v in form.items() if isinstance(v, str)})
         return params
 
-    async def _record(self, method: str, params: JSON, body: JSON, long_poll: bool) -> None:
+    async def _record(self, method: str, params: JSON, body: JSON, long_poll: bool) -> Call:
         ok = bool(body["ok"])
         call = Call(
             method, params, self._now(), body["result"] if ok else body, ok, len(self.calls)
@@ -606,6 +773,7 @@ class BotApiEmulator:
                     await outcome
             except Exception:
                 log.exception("emulator call listener failed")
+        return call
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 from collections import deque
@@ -32,11 +33,15 @@ class CallbackQuery:
     answer: JSON | None = None  # the answerCallbackQuery parameters, once answered
 
 
-@dataclass(frozen=True)
+@dataclass
 class PendingUpdate:
     update_id: int
     kind: str
     payload: JSON
+    # A redelivered update carries an id the bot may already have confirmed: an offset only
+    # drops it once it has been handed out again.
+    redelivered: bool = False
+    handed_out: bool = False
 
     def to_dict(self) -> JSON:
         return {"update_id": self.update_id, self.kind: self.payload}
@@ -64,7 +69,9 @@ class World:
         self.commands: dict[str, list[JSON]] = {}
         self.webhook: JSON = {}
         self.allowed_updates: frozenset[str] = frozenset()
-        self.pending: deque[PendingUpdate] = deque()
+        self.pending: deque[PendingUpdate] = deque()  # ordered by update_id
+        self.history: dict[int, tuple[str, JSON]] = {}  # every update ever queued, for redeliver
+        self._awaiting_redelivery: set[int] = set()
         self._update_ids = itertools.count(100_000_001)
         self.last_update_id = 100_000_000
         self.fetched_up_to = 100_000_000  # highest update_id delivered or dropped
@@ -169,15 +176,45 @@ class World:
     def enqueue(self, kind: str, payload: JSON) -> int:
         update = PendingUpdate(next(self._update_ids), kind, payload)
         self.pending.append(update)
+        self.history[update.update_id] = (kind, payload)
         self.last_update_id = update.update_id
         self._wake()
         return update.update_id
 
+    def redeliver(self, update_id: int) -> bool:
+        """Queue an earlier update again under the same id, even if the bot confirmed it.
+
+        Telegram does this when a webhook did not answer in time. Returns False when the update
+        waits to be handed out anyway.
+        """
+        if update_id not in self.history:
+            raise LookupError(f"no update {update_id} was ever queued")
+        queued = next((u for u in self.pending if u.update_id == update_id), None)
+        if queued is not None:
+            if not queued.handed_out:
+                return False
+            # Handed out but not confirmed yet: the confirming offset must not drop it now.
+            queued.redelivered, queued.handed_out = True, False
+            self._awaiting_redelivery.add(update_id)
+            self._wake()
+            return True
+        kind, payload = self.history[update_id]
+        update = PendingUpdate(update_id, kind, payload, redelivered=True)
+        # getUpdates hands updates out in id order, so the old id goes back in its place.
+        self.pending.insert(
+            bisect.bisect_left(self.pending, update_id, key=lambda u: u.update_id), update
+        )
+        self._awaiting_redelivery.add(update_id)
+        self._wake()
+        return True
+
     def all_fetched(self) -> bool:
-        return self.fetched_up_to >= self.last_update_id
+        """Every update was handed out at least once, redelivered ones included."""
+        return self.fetched_up_to >= self.last_update_id and not self._awaiting_redelivery
 
     def drop_pending(self) -> None:
         self.pending.clear()
+        self._awaiting_redelivery.clear()
         self.fetched_up_to = self.last_update_id
 
     def _wake(self) -> None:
@@ -191,11 +228,15 @@ class World:
 
     def _confirm(self, offset: int) -> None:
         if offset > 0:
+            kept: list[PendingUpdate] = []
             while self.pending and self.pending[0].update_id < offset:
-                self.pending.popleft()
+                update = self.pending.popleft()
+                if update.redelivered and not update.handed_out:
+                    kept.append(update)
+            self.pending.extendleft(reversed(kept))
         elif offset < 0:
             while len(self.pending) > -offset:
-                self.pending.popleft()
+                self._awaiting_redelivery.discard(self.pending.popleft().update_id)
 
     def _wanted(self, kind: str) -> bool:
         if self.allowed_updates:
@@ -208,9 +249,13 @@ class World:
             # Telegram never produces updates of types the bot did not subscribe to.
             self.pending = deque(u for u in self.pending if self._wanted(u.kind))
             self.fetched_up_to = max(self.fetched_up_to, *unwanted)
+            self._awaiting_redelivery.difference_update(unwanted)
         batch = list(itertools.islice(self.pending, limit))
         if batch:
             self.fetched_up_to = max(self.fetched_up_to, batch[-1].update_id)
+            for update in batch:
+                update.handed_out = True
+                self._awaiting_redelivery.discard(update.update_id)
         return [u.to_dict() for u in batch]
 
     async def get_updates(
