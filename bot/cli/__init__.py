@@ -63,6 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     sandbox.set_defaults(func=_sandbox)
 
+    emulator = sub.add_parser(
+        "emulator", help="serve the Bot API emulator with its control API (local testing only)"
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    emulator.add_argument(
+        "--config-dir",
+        type=Path,
+        default=Path(os.environ.get("FENGQIAO_CONFIG_DIR", "config")),
+        help="the folder with places.toml, whose chats the emulator creates",
+    )
+    emulator.add_argument("--limits", action="store_true", help="enforce Telegram's flood limits")
+    emulator.add_argument("--token", default=None, help="the bot token the emulator accepts")
+    emulator.set_defaults(func=_emulator)
+
     nlp = sub.add_parser("nlp", help="try the classification rules")
     nlp.add_argument(
         "--config-dir",
@@ -106,6 +121,23 @@ def _sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.terminal import run_sandbox
 
     return run_sandbox(args.sandbox_args)
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from bot.places import PlacesError
+    from bot.sandbox.emulator.standalone import DEFAULT_TOKEN, run
+
+    try:
+        return run(
+            host=args.host,
+            port=args.port,
+            config_dir=args.config_dir,
+            limits=args.limits,
+            token=args.token or DEFAULT_TOKEN,
+        )
+    except PlacesError as exc:
+        print(f"fengqiao: {exc}", file=sys.stderr)
+        return 2
 
 
 def _tickets_list(args: argparse.Namespace) -> int:
