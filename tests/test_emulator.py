@@ -31,10 +31,10 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.sandbox.emulated import track_processed
 from bot.sandbox.emulator import BotApiEmulator, Call, Chat, UploadedFile, User
 from bot.sandbox.emulator.formatting import parse_html, parse_markdown_v2
 
@@ -414,6 +414,27 @@ async def _pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     await query.answer("已确认")
     await query.edit_message_text(f"已确认:{query.data}")
+
+
+def track_processed(app: Application, emu: BotApiEmulator) -> None:  # type: ignore[type-arg]
+    """Let `emu.settle()` wait until the application has finished every injected update.
+
+    Kept here rather than borrowed from the desk, so these tests depend on PTB alone. A handler
+    in a late group sees each update after the others; "done" is the highest id up to which
+    every update finished (different chats finish out of order).
+    """
+    done = [emu.last_update_id]
+    finished: set[int] = set()
+
+    async def mark(update: object, context: object) -> None:
+        if isinstance(update, Update):
+            finished.add(update.update_id)
+            while done[0] + 1 in finished:
+                done[0] += 1
+                finished.discard(done[0])
+
+    app.add_handler(TypeHandler(Update, mark), group=1_000)
+    emu.bot_idle = lambda last_update_id: done[0] >= last_update_id
 
 
 @pytest.fixture

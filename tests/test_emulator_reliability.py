@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from telegram import Bot, Update
+from telegram import Bot, InputMediaPhoto, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
@@ -399,3 +399,40 @@ async def test_a_polling_application_handles_a_redelivered_update_twice(
         "收到:路灯坏了",
     ]
     assert emu.all_fetched()
+
+
+# --- the other counted sends ----------------------------------------------------------------------
+
+
+async def test_documents_albums_forwards_and_copies(limited: BotApiEmulator, clock: Clock) -> None:
+    [(user, dm)] = _people(limited, 1)
+    admins = limited.group_chat(-100777, "青溪村管理群")
+    report = await limited.send_text(user, dm, "村口垃圾三天没人收了")
+    async with _bot(limited) as bot:
+        document = await bot.send_document(admins.id, b"a,b\n1,2\n", filename="周报.csv")
+        assert document.document is not None and document.document.file_name == "周报.csv"
+        album = await bot.send_media_group(
+            admins.id,
+            [InputMediaPhoto(b"\xff\xd8one", caption="现场一"), InputMediaPhoto(b"\xff\xd8two")],
+        )
+        assert [m.caption for m in album] == ["现场一", None]
+        assert len({m.media_group_id for m in album}) == 1 and album[0].media_group_id
+        forwarded = await bot.forward_message(admins.id, dm.id, report["message_id"])
+        assert forwarded.text == report["text"]
+        assert forwarded.forward_origin is not None
+        copied = await bot.copy_message(admins.id, dm.id, report["message_id"])
+        with pytest.raises(BadRequest, match=r"(?i)message to copy not found"):
+            await bot.copy_message(admins.id, dm.id, 999)
+    shown = limited.message(admins, copied.message_id)
+    assert shown is not None and shown["text"] == report["text"] and "forward_origin" not in shown
+    assert [c.method for c in limited.calls if not c.ok] == ["copyMessage"]
+    assert limited.flood_refusals == []
+    # Four performed sends in the group's window (an album counts once; the failed copy not):
+    # sixteen more fit in the minute, the seventeenth does not.
+    async with _bot(limited) as bot:
+        for _ in range(16):
+            clock.advance(0.1)
+            await bot.copy_message(admins.id, dm.id, report["message_id"])
+        with pytest.raises(RetryAfter):
+            await bot.copy_message(admins.id, dm.id, report["message_id"])
+    assert limited.flood_refusals == [("copyMessage", admins.id)]

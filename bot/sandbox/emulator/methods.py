@@ -352,6 +352,123 @@ def send_location(world: World, p: JSON) -> JSON:
     return _send(world, chat, p, {"location": location})
 
 
+def _stored_file(world: World, value: Any, folder: str, suffix: str) -> str:
+    """The file_id of an upload, a known file_id or an HTTP URL, as Telegram accepts them."""
+    if isinstance(value, UploadedFile):
+        return world.add_file(value.data, folder, suffix).file_id
+    if isinstance(value, str) and value in world.files:
+        return value
+    if isinstance(value, str) and re.match(r"https?://\S+$", value):
+        return world.add_file(b"", folder, suffix).file_id
+    raise bad_request("wrong file identifier/HTTP URL specified")
+
+
+def _document(world: World, value: Any) -> JSON:
+    file_id = _stored_file(world, value, "documents", "bin")
+    stored = world.files[file_id]
+    document: JSON = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+    }
+    if isinstance(value, UploadedFile):
+        document.update(file_name=value.filename, mime_type=value.content_type)
+    return document
+
+
+def send_document(world: World, p: JSON) -> JSON:
+    chat = world.writable_chat(p.get("chat_id"))
+    document = _document(world, p.get("document"))
+    caption, entities = _formatted(p, "caption", "caption_entities", CAPTION_LIMIT, required=False)
+    return _send(
+        world, chat, p, {"document": document, **_text_content(caption, entities, "caption")}
+    )
+
+
+def send_media_group(world: World, p: JSON) -> list[JSON]:
+    """An album: 2-10 photos or documents, each stored as its own message sharing a group id."""
+    chat = world.writable_chat(p.get("chat_id"))
+    media = p.get("media")
+    if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
+        raise bad_request("can't parse media JSON object")
+    if not 2 <= len(media) <= 10:
+        raise bad_request("wrong number of media in the group")
+    contents: list[JSON] = []
+    for item in media:
+        source = item.get("media")
+        if isinstance(source, str) and source.startswith("attach://"):
+            source = p.get(source.removeprefix("attach://"))
+        if item.get("type") == "photo":
+            content: JSON = {
+                "photo": photo_sizes(world, _stored_file(world, source, "photos", "jpg"))
+            }
+        elif item.get("type") == "document":
+            content = {"document": _document(world, source)}
+        else:
+            raise bad_request("unsupported media type in the group")
+        caption, entities = _formatted(
+            item, "caption", "caption_entities", CAPTION_LIMIT, required=False
+        )
+        contents.append({**content, **_text_content(caption, entities, "caption")})
+    group_id = str(next(world.media_group_ids))
+    # Only the first message of an album carries the reply; none has a keyboard.
+    plain = {k: v for k, v in p.items() if k != "reply_markup"}
+    return [
+        _send(world, chat, plain if n == 0 else {}, {**content, "media_group_id": group_id})
+        for n, content in enumerate(contents)
+    ]
+
+
+# What a forward or copy carries over from the original message.
+_COPIED = (
+    "text",
+    "entities",
+    "photo",
+    "document",
+    "location",
+    "sticker",
+    "voice",
+    "contact",
+    "caption",
+    "caption_entities",
+)
+
+
+def _source(world: World, p: JSON, missing: str) -> JSON:
+    source_chat = world.chat(p.get("from_chat_id"))
+    message = world.find(source_chat.id, p.get("message_id"))
+    if message is None:
+        raise bad_request(missing)
+    return message
+
+
+def forward_message(world: World, p: JSON) -> JSON:
+    chat = world.writable_chat(p.get("chat_id"))
+    original = _source(world, p, "message to forward not found")
+    content = {k: original[k] for k in _COPIED if k in original}
+    content["forward_origin"] = {
+        "type": "user",
+        "sender_user": original["from"],
+        "date": original["date"],
+    }
+    return world.store(chat, world.bot, content)
+
+
+def copy_message(world: World, p: JSON) -> JSON:
+    chat = world.writable_chat(p.get("chat_id"))
+    original = _source(world, p, "message to copy not found")
+    content = {k: original[k] for k in _COPIED if k in original}
+    # A new caption replaces a media message's own; text messages have none to replace.
+    if "caption" in p and "text" not in original:
+        caption, entities = _formatted(
+            p, "caption", "caption_entities", CAPTION_LIMIT, required=False
+        )
+        content.pop("caption", None)
+        content.pop("caption_entities", None)
+        content.update(_text_content(caption, entities, "caption"))
+    return {"message_id": _send(world, chat, p, content)["message_id"]}
+
+
 def send_chat_action(world: World, p: JSON) -> bool:
     chat = world.writable_chat(p.get("chat_id"))
     action = p.get("action")
@@ -479,6 +596,10 @@ METHODS: dict[str, Method] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
     "sendLocation": send_location,
+    "sendDocument": send_document,
+    "sendMediaGroup": send_media_group,
+    "forwardMessage": forward_message,
+    "copyMessage": copy_message,
     "sendChatAction": send_chat_action,
     "editMessageText": edit_message_text,
     "editMessageCaption": edit_message_caption,

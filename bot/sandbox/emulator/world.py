@@ -64,6 +64,7 @@ class World:
         self.chat_actions: dict[int, str] = {}
         self.files: dict[str, StoredFile] = {}
         self._file_ids = itertools.count(1)
+        self.media_group_ids = itertools.count(13_800_000_000_000_001)
         self.callback_queries: dict[str, CallbackQuery] = {}
         self._query_ids = itertools.count(4_395_000_000_000_000_001)
         self.commands: dict[str, list[JSON]] = {}
