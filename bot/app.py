@@ -1,11 +1,15 @@
 """The composition root: settings in, a ready python-telegram-bot Application out.
 
-This is the one place where the layers meet, so it imports `handlers` to register them.
+This is the one place where the layers meet, so it imports `handlers` to register them. The
+Application runs the handlers; fetching updates and sending messages are the desk's own
+(bot/delivery/), so that nothing fetched is lost and nothing sent exceeds Telegram's limits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from telegram import (
     BotCommand,
@@ -14,11 +18,12 @@ from telegram import (
     LinkPreviewOptions,
 )
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
 from bot.clock import Clock
-from bot.delivery.ordering import PerChatUpdateProcessor
+from bot.delivery.limits import Limits
+from bot.delivery.runtime import ALLOWED_UPDATES, Delivery
 from bot.delivery.transport import AiohttpRequest
 from bot.desk import Desk, open_desk
 from bot.settings import Settings
@@ -26,23 +31,30 @@ from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 
+__all__ = ["ALLOWED_UPDATES", "build_application", "serve", "start_application", "stop_application"]
+
 PRIVATE_COMMANDS = ("start", "my", "ticket", "place", "cancel", "help", "ts", "jy", "zx", "qz")
 GROUP_COMMANDS = ("ts", "jy", "zx", "qz")
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 def build_application(
     settings: Settings,
     clock: Clock | None = None,
     *,
-    rate_limit: bool = True,
+    limits: Limits | None = None,
     migrate: bool = True,
+    poll_timeout: int = 30,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot; the desk itself opens in post_init and closes in post_shutdown."""
+    """Build the bot; the desk opens in post_init and closes in post_shutdown.
+
+    `limits`: the flood limits the sender keeps to (Telegram's by default).
+    """
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         desk = await open_desk(settings, clock, migrate=migrate)
+        desk.messages.bot_username = app.bot.username
         app.bot_data["desk"] = desk
+        app.bot_data["delivery"] = Delivery(app, desk, limits or Limits(), poll_timeout)
         await _set_commands(app, desk.texts)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
@@ -50,15 +62,16 @@ def build_application(
         if desk is not None:
             await desk.close()
 
-    builder = (
+    app = (
         ApplicationBuilder()
         .token(settings.token())
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
         # aiohttp instead of PTB's default httpx: about a third of the CPU per Bot API call.
-        # Pool sizes as ApplicationBuilder's own: 256 for the bot's calls, 1 for getUpdates.
         .request(AiohttpRequest(connection_pool_size=256))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        # Updates come from the desk's own fetcher, which stores them before confirming them.
+        .updater(None)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -68,12 +81,8 @@ def build_application(
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .build()
     )
-    if rate_limit:
-        # Telegram's own flood limits; the emulator in tests and the sandbox has none.
-        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]
-    app = builder.build()
     handlers.register(app)
     return app
 
@@ -88,27 +97,43 @@ async def _set_commands(app: Application, texts: Texts) -> None:  # type: ignore
     await app.bot.set_my_commands(commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
 
 
-async def start_application(app: Application, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
-    """Start polling without run_polling (sandbox, benchmark, tests): the same hooks run."""
+def delivery_of(app: Application) -> Delivery:  # type: ignore[type-arg]
+    delivery: Delivery = app.bot_data["delivery"]
+    return delivery
+
+
+async def start_application(app: Application) -> None:  # type: ignore[type-arg]
+    """Open the desk, start the Application, then the delivery (outbox, inbox, polling)."""
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0.0,
-        timeout=poll_timeout,
-        allowed_updates=ALLOWED_UPDATES,
-    )
     await app.start()
+    await delivery_of(app).start()
 
 
 async def stop_application(app: Application) -> None:  # type: ignore[type-arg]
     """Stop what start_application started, in reverse order."""
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
+    delivery: Delivery | None = app.bot_data.get("delivery")
+    if delivery is not None:
+        await delivery.stop()
     if app.running:
         await app.stop()
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+async def serve(settings: Settings) -> None:
+    """`fengqiao run`: until SIGINT or SIGTERM, then hand back what is in flight within 10 s."""
+    app = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await start_application(app)
+    log.info("polling %s for updates", settings.bot_api_url)
+    try:
+        await stop.wait()
+        log.info("stopping: finishing what is in flight")
+    finally:
+        await stop_application(app)

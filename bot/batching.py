@@ -44,6 +44,11 @@ class GroupCommit(Generic[T, R]):
         # Shielded: a caller that gives up must not cancel the batch other callers wait on.
         return await asyncio.shield(future)
 
+    @property
+    def busy(self) -> bool:
+        """Writes queued or running."""
+        return self._worker is not None
+
     async def close(self) -> None:
         """Wait for whatever is queued to be written."""
         while self._worker is not None:

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.delivery.inbox import Inbox
+from bot.delivery.outbox import Outbox
 from bot.duplicates import DuplicateFinder
 from bot.intake import IntakeService
+from bot.messages import Messages
 from bot.places import PlaceDirectory
 from bot.settings import Settings
 from bot.texts import Texts
@@ -36,13 +39,16 @@ class Desk:
     faq: FaqIndex
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    inbox: Inbox
+    outbox: Outbox
+    messages: Messages
     tickets: TicketService
     intake: IntakeService
 
     async def close(self) -> None:
         """Let queued writes finish, then release the database."""
         await self.intake.close()
-        await self.tickets.close()
+        await self.inbox.close()
         await self.engine.dispose()
 
 
@@ -80,8 +86,37 @@ async def open_desk(
             ),
         )
     tz = settings.tz
-    tickets = TicketService(sessions, clock, places, classifier, tz)
-    duplicates = DuplicateFinder(sessions, clock, classifier.segmenter)
-    intake = IntakeService(sessions, clock, places, classifier, tickets, faq, duplicates, tz)
+    outbox = Outbox(clock)
+    inbox = Inbox(sessions, clock, outbox)
+    messages = Messages(texts, clock, tz)
+    tickets = TicketService(sessions, clock, places, classifier, tz, outbox, messages)
+    duplicates = DuplicateFinder(clock, classifier.segmenter)
+    intake = IntakeService(
+        sessions,
+        clock,
+        places,
+        classifier,
+        tickets,
+        faq,
+        duplicates,
+        tz,
+        inbox,
+        outbox,
+        messages,
+    )
     log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
-    return Desk(settings, clock, texts, places, classifier, faq, engine, sessions, tickets, intake)
+    return Desk(
+        settings,
+        clock,
+        texts,
+        places,
+        classifier,
+        faq,
+        engine,
+        sessions,
+        inbox,
+        outbox,
+        messages,
+        tickets,
+        intake,
+    )

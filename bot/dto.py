@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.delivery.kinds import Priority
 from nlp.classifier import Classification
 from nlp.faq import FaqMatch
 
@@ -14,6 +15,7 @@ __all__ = [
     "EventView",
     "FaqMatch",
     "GroupOutcome",
+    "Origin",
     "Person",
     "TicketDetail",
     "TicketView",
@@ -29,6 +31,27 @@ class Person:
 
     telegram_id: int
     display_name: str
+    first_name: str = ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the update (claimed by the transaction that acts on it, so a
+    redelivered one is not acted on twice), the chat, and the message sent or pressed."""
+
+    update_id: int | None
+    chat_id: int
+    message_id: int | None
+    private: bool
+
+    @property
+    def reply(self) -> bool:
+        """Group answers quote the message they answer; private ones need not."""
+        return not self.private
+
+    @property
+    def priority(self) -> Priority:
+        return Priority.PRIVATE if self.private else Priority.GROUP
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.tickets import ACTIVE
@@ -48,10 +48,7 @@ class SimilarTicket:
 class DuplicateFinder:
     """Finds open tickets of a village similar to a text."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, segmenter: Segmenter
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, clock: Clock, segmenter: Segmenter) -> None:
         self._clock = clock
         self._segmenter = segmenter
         self._indexes: defaultdict[str, DuplicateIndex] = defaultdict(self._new_index)
@@ -63,30 +60,33 @@ class DuplicateFinder:
 
     async def similar(
         self,
+        session: AsyncSession,
         place_id: str,
         text: str,
         category: str,
         resident_telegram_id: int,
         limit: int = 3,
     ) -> list[SimilarTicket]:
-        """Open tickets of the village like `text` that the resident has not opened or joined."""
-        async with self._sessions() as session:
-            await self._top_up(session)
-            hits = self._indexes[place_id].most_similar(
-                text, limit=limit + 5, threshold=SAME_CATEGORY_FLOOR
-            )
-            if not hits:
-                return []
-            since = self._clock.now() - WINDOW
-            scores = dict(hits)
-            tickets = await repo.tickets_by_ids(session, list(scores))
-            resident = await repo.get_resident(session, resident_telegram_id)
-            own = (
-                await repo.involved_ticket_ids(session, resident.id, list(scores))
-                if resident
-                else set()
-            )
-            counts = await repo.supporter_counts(session, [t.id for t in tickets])
+        """Open tickets of the village like `text` that the resident has not opened or joined.
+
+        Reads through the caller's session: a preview is written in the same transaction.
+        """
+        await self._top_up(session)
+        hits = self._indexes[place_id].most_similar(
+            text, limit=limit + 5, threshold=SAME_CATEGORY_FLOOR
+        )
+        if not hits:
+            return []
+        since = self._clock.now() - WINDOW
+        scores = dict(hits)
+        tickets = await repo.tickets_by_ids(session, list(scores))
+        resident = await repo.get_resident(session, resident_telegram_id)
+        own = (
+            await repo.involved_ticket_ids(session, resident.id, list(scores))
+            if resident
+            else set()
+        )
+        counts = await repo.supporter_counts(session, [t.id for t in tickets])
         found: list[SimilarTicket] = []
         for ticket in tickets:
             if ticket.status not in ACTIVE or ticket.created_at < since:

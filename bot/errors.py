@@ -51,3 +51,7 @@ class NotYourTicket(DeskError):
 
 class BadTicketNumber(DeskError):
     text_key = "errors.bad_ticket_number"
+
+
+class AlreadyHandled(Exception):
+    """The update was acted on before (a redelivery, or a retry after a crash): do nothing."""

@@ -1,4 +1,9 @@
-"""A resident's way in: who they are, where they live, their draft, and submitting it."""
+"""A resident's way in: who they are, where they live, their draft, and submitting it.
+
+Each request is one transaction that claims its update (bot/delivery/inbox.py), changes the
+state and writes every message it causes to the outbox: a crash at any point leaves either all
+of it or none of it, and a redelivered update is not acted on twice.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.deadlines import due_at
-from bot.dto import DraftView, GroupOutcome, Person, TicketView
+from bot.delivery.inbox import Inbox
+from bot.delivery.outbox import Outbox, Outgoing
+from bot.dto import DraftView, Origin, Person, TicketView
 from bot.duplicates import DuplicateFinder
 from bot.errors import (
+    AlreadyHandled,
     EmptyText,
     NoDraft,
     StaleDraft,
@@ -23,6 +31,8 @@ from bot.errors import (
     UnknownCategory,
     UnknownPlace,
 )
+from bot.flood import FloodGate, Verdict
+from bot.messages import Messages
 from bot.places import PlaceDirectory
 from bot.tickets import ACTIVE, NewTicket, TicketService
 from nlp.classifier import Classification, Classifier
@@ -48,12 +58,8 @@ class GroupReport:
     place_id: str
     text: str
     result: Classification
-    chat_id: int
-    message_id: int | None
-
-
-class PlaceNeeded(Exception):
-    """The resident must choose their village before the draft can be submitted."""
+    origin: Origin
+    also: tuple[Outgoing, ...] = ()  # written with the acknowledgement (a FAQ answer's buttons off)
 
 
 class IntakeService:
@@ -69,115 +75,228 @@ class IntakeService:
         faq: FaqIndex,
         duplicates: DuplicateFinder,
         tz: ZoneInfo,
+        inbox: Inbox,
+        outbox: Outbox,
+        messages: Messages,
+        flood: FloodGate | None = None,
     ) -> None:
-        self._faq = faq
-        self._duplicates = duplicates
         self._sessions = sessions
         self._clock = clock
         self._places = places
         self._classifier = classifier
         self._tickets = tickets
+        self._faq = faq
+        self._duplicates = duplicates
         self._tz = tz
-        self._group_reports: GroupCommit[GroupReport, TicketView] = GroupCommit(
+        self._inbox = inbox
+        self._outbox = outbox
+        self._messages = messages
+        self._flood = flood or FloodGate()
+        self._group_reports: GroupCommit[GroupReport, TicketView | None] = GroupCommit(
             self._write_group_reports
         )
+
+    # --- a resident's place --------------------------------------------------------------------
 
     async def place_of(self, person: Person) -> str | None:
         """The resident's remembered village, registering them on first contact."""
         async with self._sessions() as session, session.begin():
             return (await self._resident(session, person)).place_id
 
-    async def set_place(self, person: Person, place_id: str) -> DraftView | None:
-        """Remember the resident's village; returns the draft waiting for it, if any."""
+    async def greet(self, person: Person, origin: Origin, desk_name: str) -> None:
+        """/start: the greeting, and the village question for a newcomer."""
+        async with self._inbox.acting_on(origin) as session:
+            resident = await self._resident(session, person)
+            messages = [
+                self._messages.reply(
+                    origin, "private.start", name=person.first_name, desk_name=desk_name
+                )
+            ]
+            if resident.place_id is None:
+                messages.append(self._messages.ask_place(origin, self._places.villages))
+            await self._outbox.put(session, messages)
+
+    async def show_place(self, person: Person, origin: Origin) -> None:
+        """/place: the remembered village and the choice to change it."""
+        async with self._inbox.acting_on(origin) as session:
+            resident = await self._resident(session, person)
+            if resident.place_id is None:
+                message = self._messages.ask_place(origin, self._places.villages)
+            else:
+                message = replace(
+                    self._messages.ask_place(origin, self._places.villages),
+                    text=self._messages.texts(
+                        "private.place_current", place=self._places.name(resident.place_id)
+                    ),
+                )
+            await self._outbox.put(session, [message])
+
+    async def set_place(self, person: Person, origin: Origin, place_id: str) -> None:
+        """Remember the resident's village; a draft waiting for it continues."""
         place = self._places.get(place_id)
         if place is None or place.level != "village":
             raise UnknownPlace(place=place_id)
-        async with self._sessions() as session, session.begin():
+        async with self._inbox.acting_on(origin) as session:
             resident = await self._resident(session, person)
             resident.place_id = place_id
             resident.updated_at = self._clock.now()
+            texts = self._messages.texts
+            messages = [self._messages.edit(origin, texts("private.place_set", place=place.name))]
             draft = await repo.get_draft(session, resident.id)
-            view = self._view(draft, resident) if draft else None
-        return await self._with_similar(view, person) if view else None
+            if draft is not None:
+                messages += await self._present(
+                    session, person, resident, draft, origin, resumed=True
+                )
+            await self._outbox.put(session, messages)
+
+    # --- drafts --------------------------------------------------------------------------------
 
     async def write(
-        self, person: Person, chat_id: int, text: str, kind_hint: str | None = None
-    ) -> DraftView:
+        self, person: Person, origin: Origin, text: str, kind_hint: str | None = None
+    ) -> None:
         """A resident wrote text in private: start, complete or extend their draft."""
-        return await self._update(person, chat_id, _clean(text), kind_hint)
+        await self._update(person, origin, _clean(text), kind_hint)
 
     async def add_photo(
-        self, person: Person, chat_id: int, file_id: str, caption: str | None
-    ) -> DraftView:
+        self, person: Person, origin: Origin, file_id: str, caption: str | None
+    ) -> None:
         """A photo joins the draft; without a caption the draft waits for a sentence."""
 
         def attach(draft: Draft) -> None:
             draft.photo_file_ids = [*draft.photo_file_ids, file_id]
 
         words = _clean(caption) if caption and caption.strip() else None
-        return await self._update(person, chat_id, words, None, attach)
+        await self._update(person, origin, words, None, attach, "private.what_photo")
 
     async def add_location(
-        self, person: Person, chat_id: int, latitude: float, longitude: float
-    ) -> DraftView:
+        self, person: Person, origin: Origin, latitude: float, longitude: float
+    ) -> None:
         """A shared location joins the draft (or starts one waiting for words)."""
 
         def attach(draft: Draft) -> None:
             draft.latitude, draft.longitude = latitude, longitude
 
-        return await self._update(person, chat_id, None, None, attach)
+        await self._update(person, origin, None, None, attach, "private.what_location")
 
     async def _update(
         self,
         person: Person,
-        chat_id: int,
+        origin: Origin,
         words: str | None,
         kind_hint: str | None,
         attach: Callable[[Draft], None] | None = None,
-    ) -> DraftView:
-        """Words and attachments join the draft in one transaction.
+        what: str = "private.what_photo",
+    ) -> None:
+        """Words and attachments join the draft, and the resident is shown where it stands.
 
         Words soon after earlier ones (or after a lone photo) extend the same draft, since people
-        type in bursts; later words start a new draft. An attachment alone starts a draft that
-        waits for words.
+        type in bursts; later words start a new draft. A draft that would grow past the limit is
+        submitted as it is (if the village is known) and the new words start the next one.
         """
-        async with self._sessions() as session, session.begin():
+        verdict = self._flood.check(("private", person.telegram_id), self._clock.now())
+        async with self._inbox.acting_on(origin) as session:
             resident = await self._resident(session, person)
             draft = await repo.get_draft(session, resident.id)
             now = self._clock.now()
+            messages: list[Outgoing] = []
             extend = draft is not None and (
                 draft.state == AWAITING_TEXT or now - draft.updated_at <= MERGE_WINDOW
             )
             if draft is not None and words is not None and extend:
                 combined = f"{draft.text}\n{words}" if draft.text else words
-                if len(combined) > MAX_TEXT:
-                    raise TextTooLong(limit=MAX_TEXT)
-                draft.text, draft.state = combined, READY
-                draft.kind = kind_hint or draft.kind
+                if len(combined) > MAX_TEXT and draft.text:
+                    if resident.place_id is None:
+                        raise TextTooLong(limit=MAX_TEXT)
+                    messages += await self._submit_draft(session, resident, draft, origin, None)
+                    messages.append(self._messages.reply(origin, "private.draft_full"))
+                    draft = self._new_draft(resident, origin.chat_id, READY, words, kind_hint)
+                    session.add(draft)
+                else:
+                    draft.text, draft.state = combined, READY
+                    draft.kind = kind_hint or draft.kind
             elif draft is None or (words is not None and not extend):
                 if draft is not None:
                     await repo.delete_draft(session, draft)
                 state = READY if words is not None else AWAITING_TEXT
-                draft = self._new_draft(resident, chat_id, state, text=words or "", kind=kind_hint)
+                draft = self._new_draft(resident, origin.chat_id, state, words or "", kind_hint)
                 session.add(draft)
             if attach is not None:
                 attach(draft)
             _touch(draft, now)
             await session.flush()
-            view = self._view(draft, resident)
-        return await self._with_similar(view, person)
+            if verdict is Verdict.NOTICE:
+                messages.append(self._messages.reply(origin, "private.too_fast"))
+            messages += await self._present(session, person, resident, draft, origin, what=what)
+            await self._outbox.put(session, messages)
+
+    async def _present(
+        self,
+        session: AsyncSession,
+        person: Person,
+        resident: Resident,
+        draft: Draft,
+        origin: Origin,
+        what: str = "private.what_photo",
+        resumed: bool = False,
+    ) -> list[Outgoing]:
+        """Where the draft stands: the emergency notice first when urgent, a FAQ answer for a
+        common question, else the place question or the preview. `resumed`: continuing after
+        the place was chosen, when the warning and the FAQ answer were already given."""
+        messages = self._messages
+        if draft.state != READY or not draft.text:
+            return [messages.reply(origin, "private.draft_waiting_text", what=messages.texts(what))]
+        view = self._view(draft, resident)
+        result = view.classification
+        assert result is not None
+        out: list[Outgoing] = []
+        if result.urgent and not resumed:
+            # Written first, so it is the first row of all this transaction causes.
+            await self._outbox.put(
+                session, [messages.urgent_notice(origin, result.emergency_numbers)]
+            )
+        if view.faq is not None and not resumed:
+            out.append(messages.faq_private(origin, view, view.faq))
+        elif view.place_id is None:
+            out.append(messages.ask_place(origin, self._places.villages))
+        elif result.urgent:
+            # Lives may be at stake: the cadres get it now, without waiting for a confirmation.
+            out += await self._submit_draft(session, resident, draft, origin, None)
+        else:
+            view = await self._with_similar(session, view, person)
+            out.append(messages.preview(origin, view))
+        return out
 
     async def change_category(
-        self, person: Person, draft_ref: tuple[int, int], category: str
-    ) -> DraftView:
+        self, person: Person, origin: Origin, draft_ref: tuple[int, int], category: str
+    ) -> None:
         """The resident corrects the category the rules chose, on the preview they see."""
         if category not in dict(self._classifier.categories):
             raise UnknownCategory(category=category)
-        async with self._sessions() as session, session.begin():
+        async with self._inbox.acting_on(origin) as session:
             resident, draft = await self._ready_draft(session, person, draft_ref)
             draft.category = category
             _touch(draft, self._clock.now())
-            return self._view(draft, resident)
+            view = await self._with_similar(session, self._view(draft, resident), person)
+            preview = self._messages.preview(origin, view)
+            await self._outbox.put(
+                session, [self._messages.edit(origin, preview.text, preview.keyboard)]
+            )
+
+    async def show_categories(
+        self, person: Person, origin: Origin, draft_ref: tuple[int, int], choose: bool
+    ) -> None:
+        """更改类别 shows the categories on the preview; 返回 brings its buttons back."""
+        async with self._inbox.acting_on(origin) as session:
+            resident, draft = await self._ready_draft(session, person, draft_ref)
+            view = self._view(draft, resident)
+            if choose:
+                message = self._messages.categories(origin, view, self._classifier.categories)
+            else:
+                view = await self._with_similar(session, view, person)
+                message = self._messages.edit(
+                    origin, None, self._messages.preview(origin, view).keyboard
+                )
+            await self._outbox.put(session, [message])
 
     async def draft(self, person: Person) -> DraftView | None:
         async with self._sessions() as session:
@@ -187,125 +306,125 @@ class IntakeService:
             draft = await repo.get_draft(session, resident.id)
             return self._view(draft, resident) if draft else None
 
-    async def cancel(self, person: Person, draft_ref: tuple[int, int] | None = None) -> bool:
-        """Drop the draft (only the previewed one, when a preview's button asks); False if none."""
-        async with self._sessions() as session, session.begin():
+    async def cancel(
+        self, person: Person, origin: Origin, draft_ref: tuple[int, int] | None = None
+    ) -> None:
+        """Drop the draft (only the previewed one, when a preview's button asks)."""
+        async with self._inbox.acting_on(origin) as session:
             resident = await repo.get_resident(session, person.telegram_id)
             draft = await repo.get_draft(session, resident.id) if resident else None
-            if draft is None:
-                return False
-            if draft_ref is not None and (draft.id, draft.revision) != draft_ref:
+            if (
+                draft is not None
+                and draft_ref is not None
+                and (draft.id, draft.revision) != draft_ref
+            ):
                 raise StaleDraft
-            await repo.delete_draft(session, draft)
-            return True
+            if draft is not None:
+                await repo.delete_draft(session, draft)
+            key = "private.cancelled" if draft is not None else "private.nothing_to_cancel"
+            if draft_ref is not None:
+                texts = self._messages.texts
+                key = "private.cancelled" if draft is not None else "errors.no_draft"
+                message = self._messages.edit(origin, texts(key))
+            else:
+                message = self._messages.reply(origin, key)
+            await self._outbox.put(session, [message])
 
-    async def submit(self, person: Person, draft_ref: tuple[int, int] | None = None) -> TicketView:
+    async def faq_solved(self, person: Person, origin: Origin, draft_ref: tuple[int, int]) -> None:
+        """已解决 under a FAQ answer: the question needs no ticket."""
+        async with self._inbox.acting_on(origin) as session:
+            resident = await repo.get_resident(session, person.telegram_id)
+            draft = await repo.get_draft(session, resident.id) if resident else None
+            if draft is not None and (draft.id, draft.revision) == draft_ref:
+                await repo.delete_draft(session, draft)
+            await self._outbox.put(
+                session,
+                [
+                    self._messages.edit(origin, None, ()),
+                    self._messages.say(origin, self._messages.texts("faq.solved")),
+                ],
+            )
+
+    async def submit(
+        self,
+        person: Person,
+        origin: Origin,
+        draft_ref: tuple[int, int] | None = None,
+        keep_message: bool = False,
+    ) -> None:
         """Open the ticket from the draft; the draft is gone only once the ticket is stored.
 
         `draft_ref` (id, revision) comes from the preview's button: an older preview is refused.
+        The preview becomes the acknowledgement, unless `keep_message` (a FAQ answer stays
+        readable and only loses its buttons).
         """
-        async with self._sessions() as session, session.begin():
+        async with self._inbox.acting_on(origin) as session:
             resident, draft = await self._ready_draft(session, person, draft_ref)
+            messages: list[Outgoing] = []
             if resident.place_id is None:
-                raise PlaceNeeded
-            result = self._classify(draft)
-            location = (
-                (draft.latitude, draft.longitude)
-                if draft.latitude is not None and draft.longitude is not None
-                else None
-            )
-            ticket = await self._tickets.open(
-                session,
+                messages.append(self._messages.ask_place(origin, self._places.villages))
+            else:
+                edit = origin.message_id if draft_ref is not None and not keep_message else None
+                if keep_message:
+                    messages.append(self._messages.edit(origin, None, ()))
+                messages += await self._submit_draft(session, resident, draft, origin, edit)
+            await self._outbox.put(session, messages)
+
+    async def _submit_draft(
+        self,
+        session: AsyncSession,
+        resident: Resident,
+        draft: Draft,
+        origin: Origin,
+        edit_message_id: int | None,
+    ) -> list[Outgoing]:
+        """Open the ticket (its card goes to the cadres) and acknowledge it to the resident."""
+        assert resident.place_id is not None
+        location = (
+            (draft.latitude, draft.longitude)
+            if draft.latitude is not None and draft.longitude is not None
+            else None
+        )
+        (ticket,) = await self._tickets.open_many(
+            session,
+            [
                 NewTicket(
                     resident_id=resident.id,
                     resident_telegram_id=resident.telegram_id,
                     resident_name=resident.display_name,
                     place_id=resident.place_id,
                     text=draft.text,
-                    result=result,
+                    result=self._classify(draft),
                     source="private",
                     chat_id=draft.chat_id,
                     photo_file_ids=draft.photo_file_ids,
                     location=location,
-                ),
-            )
-            await repo.delete_draft(session, draft)
-            return ticket
+                )
+            ],
+        )
+        assert ticket is not None, "a private submission has no source message to collide on"
+        await repo.delete_draft(session, draft)
+        return [self._messages.submitted(ticket, origin.chat_id, edit_message_id)]
 
-    async def open_in_group(
-        self,
-        person: Person,
-        group_chat_id: int,
-        text: str,
-        kind_hint: str | None,
-        message_id: int | None,
-        offer_faq: bool = True,
-    ) -> GroupOutcome:
-        """A resident addressed the bot in their village group: a common question gets its
-        FAQ answer (unless they already asked for a person), anything else a ticket at once."""
-        village = self._places.village_of_group(group_chat_id)
-        if village is None:
-            raise UnknownPlace(place=str(group_chat_id))
-        text = _clean(text)
-        result = self._classifier.classify(text, kind_hint=kind_hint)
-        faq = self._faq_for(text, result) if offer_faq else None
-        if faq is not None:
-            return GroupOutcome(faq=faq)
-        report = GroupReport(person, village.id, text, result, group_chat_id, message_id)
-        return GroupOutcome(ticket=await self._group_reports.submit(report))
-
-    async def _write_group_reports(self, reports: Sequence[GroupReport]) -> list[TicketView]:
-        """One transaction for the group reports that arrived together (bot/batching.py).
-
-        A resident seen for the first time in their village group is taken to live there.
-        """
-        async with self._sessions() as session, session.begin():
-            residents = await repo.upsert_residents(
-                session,
-                ((r.person.telegram_id, r.person.display_name, r.place_id) for r in reports),
-                self._clock.now(),
-            )
-            return await self._tickets.open_many(
-                session,
-                [
-                    NewTicket(
-                        resident_id=residents[r.person.telegram_id],
-                        resident_telegram_id=r.person.telegram_id,
-                        resident_name=r.person.display_name,
-                        place_id=r.place_id,
-                        text=r.text,
-                        result=r.result,
-                        source="group",
-                        chat_id=r.chat_id,
-                        message_id=r.message_id,
-                    )
-                    for r in reports
-                ],
-            )
-
-    async def close(self) -> None:
-        """Finish the group reports still being written."""
-        await self._group_reports.close()
-
-    async def join(self, person: Person, draft_ref: tuple[int, int], ticket_id: int) -> TicketView:
-        """ "我也遇到": the resident supports an open ticket instead of opening a second one.
-
-        Their words are kept on that ticket as a message, so nothing they wrote is lost.
-        """
-        async with self._sessions() as session, session.begin():
+    async def join(
+        self, person: Person, origin: Origin, draft_ref: tuple[int, int], ticket_id: int
+    ) -> None:
+        """ "我也遇到": the resident supports an open ticket of their village instead of opening
+        a second one. Their words are kept on that ticket as a message, so nothing is lost."""
+        async with self._inbox.acting_on(origin) as session:
             resident, draft = await self._ready_draft(session, person, draft_ref)
             ticket = await repo.ticket_by_id(session, ticket_id)
-            if ticket is None or ticket.status not in ACTIVE:
+            if (
+                ticket is None
+                or ticket.status not in ACTIVE
+                or ticket.place_id != resident.place_id
+                or ticket.resident_id == resident.id
+            ):
                 raise StaleDraft
             now = self._clock.now()
             if await repo.add_supporter(session, ticket.id, resident.id, now):
-                await repo.add_event(
-                    session,
-                    ticket.id,
-                    now,
-                    "resident",
-                    "supporter_joined",
-                    actor_telegram_id=resident.telegram_id,
+                await self._tickets.add_event(
+                    session, ticket.id, "resident", "supporter_joined", resident.telegram_id
                 )
                 await repo.add_message(
                     session,
@@ -322,15 +441,159 @@ class IntakeService:
             await repo.delete_draft(session, draft)
             count = (await repo.supporter_counts(session, [ticket.id])).get(ticket.id, 0)
             names = await repo.resident_names(session, [ticket.resident_id])
-            return self._tickets.view(ticket, names.get(ticket.resident_id, ""), count)
+            view = self._tickets.view(ticket, names.get(ticket.resident_id, ""), count)
+            texts = self._messages.texts
+            joined = texts("private.joined", number=view.number, count=view.supporters + 1)
+            await self._outbox.put(
+                session,
+                [self._messages.edit(origin, joined), *self._messages.card_refresh(view)],
+            )
 
-    async def _with_similar(self, view: DraftView, person: Person) -> DraftView:
+    # --- village groups ------------------------------------------------------------------------
+
+    async def open_in_group(
+        self,
+        person: Person,
+        origin: Origin,
+        text: str,
+        kind_hint: str | None,
+        offer_faq: bool = True,
+    ) -> None:
+        """A resident addressed the bot in their village group: a common question gets its
+        FAQ answer (unless they already asked for a person), anything else a ticket at once.
+
+        Past the flood rate a member's further reports are kept on their latest ticket."""
+        village = self._places.village_of_group(origin.chat_id)
+        if village is None:
+            raise UnknownPlace(place=str(origin.chat_id))
+        text = _clean(text)
+        result = self._classifier.classify(text, kind_hint=kind_hint)
+        faq = self._faq_for(text, result) if offer_faq else None
+        if faq is not None:
+            await self._inbox.reply(origin, self._messages.group_faq(origin, faq))
+            return
+        verdict = self._flood.check(
+            ("group", origin.chat_id, person.telegram_id), self._clock.now()
+        )
+        flooding = verdict is not Verdict.ALLOW and not result.urgent
+        if flooding and await self._supplement(person, origin, text, verdict is Verdict.NOTICE):
+            return
+        report = GroupReport(person, village.id, text, result, origin)
+        if await self._group_reports.submit(report) is None:
+            raise AlreadyHandled
+
+    async def group_faq_choice(
+        self, person: Person, origin: Origin, question: Origin, text: str, human: bool
+    ) -> None:
+        """仍需人工 / 已解决 under a FAQ answer in a group: a consultation ticket from the
+        question, or a thank-you; either way the answer loses its buttons."""
+        off = self._messages.edit(origin, None, ())
+        if not human:
+            thanks = self._messages.say(origin, self._messages.texts("faq.solved"))
+            await self._inbox.reply(origin, off, thanks)
+            return
+        village = self._places.village_of_group(origin.chat_id)
+        if village is None:
+            raise UnknownPlace(place=str(origin.chat_id))
+        body = _clean(text)
+        result = self._classifier.classify(body, kind_hint="consultation")
+        # The ticket's message is the question; the claim is this button press.
+        source = replace(question, update_id=origin.update_id)
+        report = GroupReport(person, village.id, body, result, source, (off,))
+        if await self._group_reports.submit(report) is None:
+            raise AlreadyHandled
+
+    async def _supplement(self, person: Person, origin: Origin, text: str, notify: bool) -> bool:
+        """Keep a flooding member's report on their latest ticket here; False if they have none."""
+        async with self._inbox.acting_on(origin) as session:
+            resident = await repo.get_resident(session, person.telegram_id)
+            ticket = (
+                await repo.latest_ticket_from(session, resident.id, origin.chat_id)
+                if resident
+                else None
+            )
+            if resident is None or ticket is None:
+                return False
+            await repo.add_message(
+                session,
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    at=self._clock.now(),
+                    direction="in",
+                    chat_id=origin.chat_id,
+                    telegram_message_id=origin.message_id,
+                    author_telegram_id=person.telegram_id,
+                    text=text,
+                ),
+            )
+            await self._tickets.add_event(
+                session, ticket.id, "resident", "supplement", person.telegram_id
+            )
+            if notify:
+                texts = self._messages.texts
+                notice = texts("group.too_fast", name=person.first_name, number=ticket.number)
+                await self._outbox.put(session, [self._messages.say(origin, notice)])
+            return True
+
+    async def _write_group_reports(self, reports: Sequence[GroupReport]) -> list[TicketView | None]:
+        """One transaction for the group reports that arrived together (bot/batching.py).
+
+        A resident seen for the first time in their village group is taken to live there. A
+        report whose update was handled before gets None.
+        """
+        async with self._sessions() as session, session.begin():
+            done = await self._inbox.claim(
+                session, [r.origin.update_id for r in reports if r.origin.update_id is not None]
+            )
+            fresh = [r for r in reports if r.origin.update_id not in done]
+            residents = await repo.upsert_residents(
+                session,
+                ((r.person.telegram_id, r.person.display_name, r.place_id) for r in fresh),
+                self._clock.now(),
+            )
+            views = await self._tickets.open_many(
+                session,
+                [
+                    NewTicket(
+                        resident_id=residents[r.person.telegram_id],
+                        resident_telegram_id=r.person.telegram_id,
+                        resident_name=r.person.display_name,
+                        place_id=r.place_id,
+                        text=r.text,
+                        result=r.result,
+                        source="group",
+                        chat_id=r.origin.chat_id,
+                        message_id=r.origin.message_id,
+                    )
+                    for r in fresh
+                ],
+            )
+            messages: list[Outgoing] = []
+            for report, view in zip(fresh, views, strict=True):
+                if view is not None:
+                    messages += [
+                        *report.also,
+                        self._messages.group_ack(view, report.person, report.origin),
+                    ]
+            await self._outbox.put(session, messages)
+        by_report = dict(zip(map(id, fresh), views, strict=True))
+        return [by_report.get(id(r)) for r in reports]
+
+    async def close(self) -> None:
+        """Finish the group reports still being written."""
+        await self._group_reports.close()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    async def _with_similar(
+        self, session: AsyncSession, view: DraftView, person: Person
+    ) -> DraftView:
         """Add the open tickets that may be the same matter, when a preview will be shown."""
         result = view.classification
         if result is None or result.urgent or view.faq is not None or view.place_id is None:
             return view
         similar = await self._duplicates.similar(
-            view.place_id, view.text, result.category, person.telegram_id
+            session, view.place_id, view.text, result.category, person.telegram_id
         )
         return replace(view, similar=tuple(similar))
 

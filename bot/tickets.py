@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.batching import GroupCommit
 from bot.clock import Clock
 from bot.deadlines import due_at
+from bot.delivery.outbox import Outbox, Outgoing
 from bot.dto import EventView, TicketDetail, TicketView
 from bot.errors import BadTicketNumber, NotYourTicket, TicketNotFound
+from bot.messages import Messages
 from bot.places import PlaceDirectory
 from nlp.classifier import Classification, Classifier
 from storage import repo
@@ -58,6 +59,10 @@ class NewTicket:
     location: tuple[float, float] | None = None
 
 
+def _source(new: NewTicket) -> tuple[int, int | None]:
+    return (new.chat_id, new.message_id)
+
+
 def _event_row(
     ticket_id: int,
     at: datetime,
@@ -86,28 +91,31 @@ class TicketService:
         places: PlaceDirectory,
         classifier: Classifier,
         tz: ZoneInfo,
+        outbox: Outbox,
+        messages: Messages,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._places = places
         self._classifier = classifier
         self._tz = tz
-        # Cards of a burst are recorded together (see bot/batching.py).
-        self._cards: GroupCommit[tuple[int, int, int], None] = GroupCommit(self._write_cards)
-
-    async def open(self, session: AsyncSession, new: NewTicket) -> TicketView:
-        """Store one new ticket with its first timeline event, inside the caller's transaction."""
-        (view,) = await self.open_many(session, [new])
-        return view
+        self._outbox = outbox
+        self._messages = messages
 
     async def open_many(
-        self, session: AsyncSession, batch: Sequence[NewTicket]
-    ) -> list[TicketView]:
-        """Store new tickets, numbered in order, each with its first timeline event and message.
+        self, session: AsyncSession, requests: Sequence[NewTicket]
+    ) -> list[TicketView | None]:
+        """Store new tickets, numbered in order, each with its first timeline event and message,
+        and put their cards in the outbox for the cadres.
 
         Inside the caller's transaction, and a fixed handful of statements however many tickets:
-        a burst of reports costs little more than one.
+        a burst of reports costs little more than one. A message that already opened a ticket
+        opens no second one: None in its place.
         """
+        opened = await self._already_opened(session, requests)
+        batch = [new for new in requests if _source(new) not in opened]
+        if not batch:
+            return [None] * len(requests)
         now = self._clock.now()
         year = now.astimezone(self._tz).year
         first = await repo.next_ticket_seq(session, year, len(batch)) - len(batch) + 1
@@ -151,14 +159,36 @@ class TicketService:
                 for ticket_id, new in zip(ids, batch, strict=True)
             ],
         )
-        views = []
+        views: list[TicketView] = []
+        cards: list[Outgoing] = []
         for ticket_id, row, new in zip(ids, rows, batch, strict=True):
             log.info("ticket %s opened (%s, %s)", row["number"], row["category"], row["place_id"])
             ticket = Ticket(id=ticket_id, **row)
-            views.append(
-                self.view(ticket, new.resident_name, emergency=new.result.emergency_numbers)
-            )
-        return views
+            view = self.view(ticket, new.resident_name, emergency=new.result.emergency_numbers)
+            views.append(view)
+            if view.admin_chat_id is None:
+                log.warning("ticket %s: place %s has no admin chat", view.number, view.place_id)
+                await self.add_event(
+                    session, view.id, "system", "card_failed", None, {"reason": "no admin chat"}
+                )
+            else:
+                cards += self._messages.card(view, view.admin_chat_id)
+        await self._outbox.put(session, cards)
+        fresh = iter(views)
+        return [None if _source(new) in opened else next(fresh) for new in requests]
+
+    async def _already_opened(
+        self, session: AsyncSession, batch: Sequence[NewTicket]
+    ) -> set[tuple[int, int | None]]:
+        by_chat: dict[int, list[int]] = {}
+        for new in batch:
+            if new.message_id is not None:
+                by_chat.setdefault(new.chat_id, []).append(new.message_id)
+        found: set[tuple[int, int | None]] = set()  # never holds a None message id
+        for chat_id, message_ids in by_chat.items():
+            for ticket in await repo.tickets_from_messages(session, chat_id, message_ids):
+                found.add((chat_id, ticket.source_message_id))
+        return found
 
     def _row(self, new: NewTicket, number: str, now: datetime) -> dict[str, Any]:
         result = new.result
@@ -168,6 +198,7 @@ class TicketService:
             "place_id": new.place_id,
             "source": new.source,
             "source_chat_id": new.chat_id,
+            "source_message_id": new.message_id,
             "text": new.text,
             "category": result.category,
             "kind": result.kind,
@@ -186,34 +217,38 @@ class TicketService:
             "due_at": due_at(now, result, self._tz),
         }
 
-    async def record(
-        self, ticket_id: int, actor: str, action: str, detail: dict[str, Any] | None = None
+    async def add_event(
+        self,
+        session: AsyncSession,
+        ticket_id: int,
+        actor: str,
+        action: str,
+        actor_telegram_id: int | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
-        """Add one event to a ticket's timeline in its own transaction."""
-        async with self._sessions() as session, session.begin():
-            await repo.add_event(session, ticket_id, self._clock.now(), actor, action, detail)
+        """One timeline event, inside the caller's transaction (the only way one is written)."""
+        await repo.insert_rows(
+            session,
+            TicketEvent,
+            [
+                _event_row(
+                    ticket_id, self._clock.now(), actor, action, detail or {}, actor_telegram_id
+                )
+            ],
+        )
 
-    async def record_card(self, ticket_id: int, chat_id: int, message_id: int) -> None:
-        """Remember where the cadres' card was posted, so later actions can edit it."""
-        await self._cards.submit((ticket_id, chat_id, message_id))
+    async def card_posted(
+        self, session: AsyncSession, ticket_id: int, chat_id: int, message_id: int
+    ) -> None:
+        """The sender delivered the card: remember where, so later actions can edit it."""
+        await repo.set_cards(session, [(ticket_id, chat_id, message_id)])
+        await self.add_event(session, ticket_id, "system", "card_posted", None, {"chat": chat_id})
 
-    async def _write_cards(self, cards: Sequence[tuple[int, int, int]]) -> list[None]:
-        now = self._clock.now()
-        async with self._sessions() as session, session.begin():
-            await repo.set_cards(session, cards)
-            await repo.insert_rows(
-                session,
-                TicketEvent,
-                [
-                    _event_row(ticket_id, now, "system", "card_posted", {"chat": chat_id})
-                    for ticket_id, chat_id, _ in cards
-                ],
-            )
-        return [None] * len(cards)
-
-    async def close(self) -> None:
-        """Finish the writes still queued (card records)."""
-        await self._cards.close()
+    async def card_failed(self, session: AsyncSession, ticket_id: int, reason: str) -> None:
+        """The card could not be delivered for good (the chat refuses the bot)."""
+        await self.add_event(
+            session, ticket_id, "system", "card_failed", None, {"reason": reason[:200]}
+        )
 
     async def of_resident(self, telegram_id: int, limit: int = 20) -> list[TicketView]:
         """The tickets a resident opened or supports, newest first."""

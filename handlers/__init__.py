@@ -5,16 +5,24 @@
 
 from __future__ import annotations
 
+from telegram import Message, Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from handlers import errors, group, keyboards, private
-from handlers.context import KIND_COMMANDS
+from bot import buttons
+from handlers import errors, group, private
+from handlers.context import KIND_COMMANDS, desk_of
+
+# Before every other handler: a button press must name a button its message shows.
+GUARDS = -1
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -24,6 +32,7 @@ NEW = filters.UpdateType.MESSAGE
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Attach all handlers; order matters within a group, first match wins."""
     kinds = list(KIND_COMMANDS)
+    app.add_handler(TypeHandler(Update, genuine_press), group=GUARDS)
     app.add_handlers(
         [
             # Private chat with a resident.
@@ -40,9 +49,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, private.edited),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, private.unknown_command),
             MessageHandler(PRIVATE & NEW, private.unsupported),
-            CallbackQueryHandler(private.draft_button, pattern=keyboards.DRAFT_PATTERN),
-            CallbackQueryHandler(private.place_button, pattern=keyboards.PLACE_PATTERN),
-            CallbackQueryHandler(group.faq_button, pattern=keyboards.GROUP_FAQ_PATTERN),
+            CallbackQueryHandler(private.draft_button, pattern=buttons.DRAFT_PATTERN),
+            CallbackQueryHandler(private.place_button, pattern=buttons.PLACE_PATTERN),
+            CallbackQueryHandler(group.faq_button, pattern=buttons.GROUP_FAQ_PATTERN),
             CallbackQueryHandler(private.stale_button),
             # Village groups (and chats that are not configured, once they address the bot).
             CommandHandler(kinds, group.kind_command, filters=GROUPS & NEW),
@@ -50,3 +59,23 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         ]
     )
     app.add_error_handler(errors.on_error)
+
+
+async def genuine_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Refuse callback data that is not on the pressed message's buttons.
+
+    A client can send any callback data, but the message in the query is Telegram's copy of the
+    real message: data not among its buttons was never offered to this person.
+    """
+    query = update.callback_query
+    if query is None:
+        return
+    message = query.message
+    shown = (
+        {b.callback_data for row in message.reply_markup.inline_keyboard for b in row}
+        if isinstance(message, Message) and message.reply_markup is not None
+        else set()
+    )
+    if query.data not in shown:
+        await query.answer(desk_of(context).texts("errors.stale_button"))
+        raise ApplicationHandlerStop

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update, User
+from telegram import Message, MessageEntity, Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from handlers import keyboards
-from handlers.cards import post_card
-from handlers.context import KIND_COMMANDS, command_name, desk_of, person_of
+from bot import buttons
+from handlers.context import (
+    KIND_COMMANDS,
+    command_body,
+    command_name,
+    desk_of,
+    origin_of,
+    person_of,
+)
 
 
 async def kind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ts /jy /zx /qz with text in a group: open a ticket of that kind."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    name = command_name(message.text)
-    body = " ".join(context.args or [])
-    if not body.strip():
-        desk = desk_of(context)
-        if await _configured(message, context):
-            await message.reply_text(
-                desk.texts("group.command_needs_text", example=desk.texts(f"examples.{name}"))
-            )
+    name, body = command_name(message.text), command_body(message.text)
+    if not await _usable(update, context):
         return
-    await _open(message, context, body, KIND_COMMANDS[name])
+    if not body:
+        desk = desk_of(context)
+        await _answer(
+            update, context, "group.command_needs_text", example=desk.texts(f"examples.{name}")
+        )
+        return
+    await _open(update, context, body, KIND_COMMANDS[name])
 
 
 async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,21 +37,20 @@ async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     assert message is not None and message.text is not None
     body = _body(message, context.bot.username)
-    if body is None:
+    if body is None or not await _usable(update, context):
         return
-    if not body.strip():
-        if await _configured(message, context):
-            await message.reply_text(desk_of(context).texts("group.mention_needs_text"))
+    if not body:
+        await _answer(update, context, "group.mention_needs_text")
         return
-    await _open(message, context, body, None)
+    await _open(update, context, body, None)
 
 
 async def _open(
-    message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, kind: str | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, body: str, kind: str | None
 ) -> None:
-    if message.from_user is None or not await _configured(message, context):
-        return
-    await _open_ticket(message, context, message.from_user, body, kind, offer_faq=True)
+    user = update.effective_user
+    assert user is not None
+    await desk_of(context).intake.open_in_group(person_of(user), origin_of(update), body, kind)
 
 
 async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,65 +64,40 @@ async def faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if question.from_user.id != query.from_user.id:
         await query.answer(desk.texts("faq.only_asker"), show_alert=True)
         return
+    body = _body(question, context.bot.username) or question.text
+    await desk.intake.group_faq_choice(
+        person_of(query.from_user),
+        origin_of(update, query.message),
+        origin_of(update, question),
+        body,
+        human=query.data == buttons.GROUP_FAQ_HUMAN,
+    )
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    if query.data == keyboards.GROUP_FAQ_HUMAN:
-        body = _body(question, context.bot.username) or question.text
-        await _open_ticket(question, context, question.from_user, body, "consultation", False)
-    else:
-        await query.message.reply_text(desk.texts("faq.solved"))
 
 
-async def _open_ticket(
-    message: Message,
-    context: ContextTypes.DEFAULT_TYPE,
-    user: User,
-    body: str,
-    kind: str | None,
-    offer_faq: bool,
+async def _usable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for a village group and a person writing as themselves; otherwise explain why
+    nothing happens (the bot was addressed)."""
+    desk, message = desk_of(context), update.effective_message
+    assert message is not None
+    if desk.places.village_of_group(message.chat_id) is None:
+        if desk.places.place_of_admin_chat(message.chat_id) is not None:
+            await _answer(update, context, "group.admin_chat_hint")
+        else:
+            await _answer(update, context, "group.not_configured", chat_id=message.chat_id)
+        return False
+    if message.sender_chat is not None or message.from_user is None:
+        # An anonymous admin or a channel: there is no person to answer or to follow up with.
+        await _answer(update, context, "group.anonymous")
+        return False
+    return True
+
+
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: object
 ) -> None:
-    desk = desk_of(context)
-    outcome = await desk.intake.open_in_group(
-        person_of(user), message.chat_id, body, kind, message.message_id, offer_faq
-    )
-    if outcome.faq is not None:
-        await message.reply_text(
-            render.faq_answer(desk.texts, outcome.faq), reply_markup=keyboards.group_faq(desk.texts)
-        )
-        return
-    ticket = outcome.ticket
-    assert ticket is not None
-    now = desk.clock.now()
-    if ticket.urgent:
-        numbers = render.emergency_numbers(desk.texts, ticket.emergency_numbers)
-        text = desk.texts("group.urgent_ack", number=ticket.number, numbers=numbers)
-    else:
-        # Brief on purpose: no quote of the message, so personal details are not repeated.
-        text = desk.texts(
-            "group.ack",
-            name=user.first_name,
-            kind=ticket.kind_label,
-            number=ticket.number,
-            category=ticket.category_label,
-            due=render.due(desk.texts, ticket.due_at, desk.settings.tz, now, ticket.urgent),
-        )
-    await message.reply_text(
-        text,
-        reply_markup=keyboards.continue_privately(desk.texts, context.bot.username, ticket.number),
-    )
-    await post_card(context.bot, desk, ticket)
-
-
-async def _configured(message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for a village group; otherwise explain, once addressed, why nothing happens."""
-    desk = desk_of(context)
-    if desk.places.village_of_group(message.chat_id) is not None:
-        return True
-    if desk.places.place_of_admin_chat(message.chat_id) is not None:
-        await message.reply_text(desk.texts("group.admin_chat_hint"))
-    else:
-        await message.reply_text(desk.texts("group.not_configured", chat_id=message.chat_id))
-    return False
+    desk, origin = desk_of(context), origin_of(update)
+    await desk.inbox.reply(origin, desk.messages.reply(origin, key, **values))
 
 
 def _body(message: Message, username: str) -> str | None:
@@ -126,12 +105,11 @@ def _body(message: Message, username: str) -> str | None:
     bot is not addressed."""
     text = message.text or ""
     if text.startswith("/"):
-        parts = text.split(maxsplit=1)
-        return parts[1].strip() if len(parts) > 1 else ""
+        return command_body(text)
     replied = message.reply_to_message
     author = replied.from_user if replied is not None else None
     if author is not None and author.is_bot and author.username == username:
-        return text
+        return text.strip()
     mention = f"@{username}".lower()
     for value in message.parse_entities([MessageEntity.MENTION]).values():
         # Entity offsets count UTF-16 units; removing the parsed value avoids that arithmetic.

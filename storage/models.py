@@ -1,4 +1,4 @@
-"""SQLAlchemy models: places, residents, drafts, tickets and their timeline."""
+"""SQLAlchemy models: places, residents, drafts, tickets, their timeline, the inbox and outbox."""
 
 from __future__ import annotations
 
@@ -125,7 +125,11 @@ class Ticket(Base):
     """One matter a resident raised, from report to closure."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_place_status", "place_id", "status"),)
+    __table_args__ = (
+        Index("ix_tickets_place_status", "place_id", "status"),
+        # One message opens at most one ticket, however often its update is redelivered.
+        Index("uq_tickets_source_message", "source_chat_id", "source_message_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -133,6 +137,7 @@ class Ticket(Base):
     place_id: Mapped[str] = mapped_column(ForeignKey("places.id"))
     source: Mapped[str] = mapped_column(String(16))  # private | group
     source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
@@ -198,3 +203,49 @@ class TicketSupporter(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     at: Mapped[datetime]
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, stored before Telegram is told it arrived; handled until done."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state_update_id", "state", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OutboxMessage(Base):
+    """A message the desk must send, written with the change that causes it; sent until sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_id", "state", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(32))
+    # What the Bot API call needs (text, buttons, photo, coordinates, message to edit).
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    priority: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None)
+    # Sent as a reply to the message another row sent (a card's photos under the card).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), default=None)
+    # One line standing for this message when a busy chat gets several combined into one.
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    # A newer pending row with the same key makes this one unnecessary (an older preview).
+    supersede_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    state: Mapped[str] = mapped_column(String(16))  # pending | sent | failed | superseded
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(256), default=None)

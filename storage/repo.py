@@ -80,7 +80,7 @@ def _resident_row(
 
 def _upsert_residents(session: AsyncSession) -> Any:
     # Parameters come at execution (executemany): one compiled statement for any batch size.
-    stmt = _insert_for(session)(Resident)
+    stmt = insert_for(session)(Resident)
     return stmt.on_conflict_do_update(
         index_elements=[Resident.telegram_id],
         set_={
@@ -105,7 +105,7 @@ async def next_ticket_seq(session: AsyncSession, year: int, count: int = 1) -> i
 
     Safe across several bot processes: the row is locked until the caller's transaction ends.
     """
-    insert = _insert_for(session)
+    insert = insert_for(session)
     stmt = (
         insert(TicketCounter)
         .values(year=year, last=count)
@@ -118,7 +118,7 @@ async def next_ticket_seq(session: AsyncSession, year: int, count: int = 1) -> i
     return int(result.scalar_one())
 
 
-def _insert_for(session: AsyncSession) -> Any:
+def insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (both SQLite and PostgreSQL speak it)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -283,3 +283,30 @@ async def add_supporter(
     session.add(TicketSupporter(ticket_id=ticket_id, resident_id=resident_id, at=at))
     await session.flush()
     return True
+
+
+async def latest_ticket_from(
+    session: AsyncSession, resident_id: int, chat_id: int
+) -> Ticket | None:
+    """The resident's newest ticket opened from this chat."""
+    result = await session.execute(
+        select(Ticket)
+        .where(Ticket.resident_id == resident_id, Ticket.source_chat_id == chat_id)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def tickets_from_messages(
+    session: AsyncSession, chat_id: int, message_ids: Sequence[int]
+) -> Sequence[Ticket]:
+    """Tickets already opened from these messages of a chat."""
+    if not message_ids:
+        return []
+    result = await session.execute(
+        select(Ticket).where(
+            Ticket.source_chat_id == chat_id, Ticket.source_message_id.in_(message_ids)
+        )
+    )
+    return result.scalars().all()

@@ -158,7 +158,7 @@ def test_the_defaults_are_those_of_ptb() -> None:
 
 def test_the_desk_sends_everything_through_aiohttp() -> None:
     settings = Settings(bot_token=TOKEN)  # type: ignore[arg-type]
-    app = build_application(settings, rate_limit=False, migrate=False)
+    app = build_application(settings, migrate=False)
     # Bot keeps (getUpdates request, request for everything else); no public accessor.
     updates, calls = app.bot._request
     assert isinstance(calls, AiohttpRequest)

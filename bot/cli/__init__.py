@@ -98,13 +98,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import serve
 
     settings = load_settings()
     settings.token()  # refuse to start without one, before anything heavy is loaded
-    app = build_application(settings)
-    log.info("starting long polling against %s", settings.bot_api_url)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    asyncio.run(serve(settings))
     return 0
 
 

@@ -7,20 +7,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram import Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application
 
-from bot.app import build_application, start_application, stop_application
+from bot.app import build_application, delivery_of, start_application, stop_application
 from bot.clock import Clock
+from bot.delivery.limits import Limits
 from bot.desk import Desk
 from bot.places import PlaceDirectory
-from bot.sandbox.emulator import BotApiEmulator, Chat
+from bot.sandbox.emulator import BotApiEmulator, Chat, FloodLimits
 from bot.settings import Settings
 
 TOKEN = "123456789:FENGQIAO-EMULATED"
 BOT_USERNAME = "FengqiaoDeskBot"
-# Handler groups run in order; this one sees each update after the desk's handlers are done.
-LAST_GROUP = 1_000
+# No pacing at all: for an emulator without limits (tests of behaviour, the sandbox).
+UNLIMITED = Limits(total=1_000_000, private=1_000_000, group=1_000_000, margin=0.0)
 
 
 @dataclass
@@ -56,10 +56,18 @@ async def emulated_desk(
     config_dir: Path = Path("config"),
     clock: Clock | None = None,
     poll_timeout: int = 10,
+    limits: Limits | None = None,
+    emulator_limits: FloodLimits | None = None,
 ) -> AsyncIterator[EmulatedDesk]:
-    """Start an emulator with every configured chat, then the real Application against it."""
+    """Start an emulator with every configured chat, then the real Application against it.
+
+    By default neither side has flood limits (fast tests, the sandbox); `emulator_limits`
+    makes the emulator refuse like Telegram, `limits` makes the desk keep to them.
+    """
     places = PlaceDirectory.load(config_dir)
-    async with BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME) as emu:
+    async with BotApiEmulator(
+        token=TOKEN, bot_username=BOT_USERNAME, limits=emulator_limits
+    ) as emu:
         chats: dict[int, Chat] = {}
         for place in places:
             if place.admin_chat_id is not None:
@@ -76,32 +84,12 @@ async def emulated_desk(
             database_url=database_url,
             config_dir=config_dir,
         )
-        # No rate limiter: the emulator has no flood limits to respect.
-        app = build_application(settings, clock, rate_limit=False)
-        track_processed(app, emu)
-        await start_application(app, poll_timeout=poll_timeout)
+        app = build_application(
+            settings, clock, limits=limits or UNLIMITED, poll_timeout=poll_timeout
+        )
+        await start_application(app)
+        emu.bot_idle = delivery_of(app).idle
         try:
             yield EmulatedDesk(emu, app, places, chats)
         finally:
             await stop_application(app)
-
-
-def track_processed(app: Application, emu: BotApiEmulator) -> None:  # type: ignore[type-arg]
-    """Let `emu.settle()` wait until the application has finished every injected update.
-
-    A handler in the last group sees each update after all others. Updates of different
-    chats finish out of order, so "done" is the highest id up to which every update finished;
-    a quiet period alone misleads on a busy machine.
-    """
-    done = [emu.last_update_id]
-    finished: set[int] = set()
-
-    async def mark(update: object, context: object) -> None:
-        if isinstance(update, Update):
-            finished.add(update.update_id)
-            while done[0] + 1 in finished:
-                done[0] += 1
-                finished.discard(done[0])
-
-    app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
-    emu.bot_idle = lambda last_update_id: done[0] >= last_update_id

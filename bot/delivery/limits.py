@@ -1,0 +1,88 @@
+"""Telegram's flood limits as sliding windows: when may the next message go to a chat.
+
+Telegram allows about 30 messages a second in all, one a second in a private chat and 20 a
+minute in a group; past them it answers 429 with a time to wait. The sender asks `ready_at`
+before each send instead of finding out the hard way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    total: int = 30
+    total_window: float = 1.0
+    private: int = 1
+    private_window: float = 1.0
+    group: int = 20
+    group_window: float = 60.0
+    # Our clock and the server's differ by the request's travel time: keep a margin.
+    margin: float = 0.1
+
+
+class _Window:
+    def __init__(self, count: int, length: float) -> None:
+        self.count = count
+        self.length = length
+        self.times: deque[float] = deque()
+
+    def ready_at(self, now: float) -> float:
+        while self.times and now - self.times[0] >= self.length:
+            self.times.popleft()
+        if len(self.times) < self.count:
+            return now
+        return self.times[-self.count] + self.length
+
+    def record(self, at: float) -> None:
+        self.times.append(at)
+
+
+class Pacer:
+    """Tracks what was sent where, and when each chat may be written to next."""
+
+    def __init__(self, limits: Limits, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self.monotonic = monotonic
+        margin = 1.0 + limits.margin
+        self._total = _Window(limits.total, limits.total_window * margin)
+        self._chats: dict[int, _Window] = {}
+        self._held: dict[int, float] = {}
+
+    def _chat(self, chat_id: int) -> _Window:
+        window = self._chats.get(chat_id)
+        if window is None:
+            limits, margin = self._limits, 1.0 + self._limits.margin
+            if chat_id > 0:
+                window = _Window(limits.private, limits.private_window * margin)
+            else:
+                window = _Window(limits.group, limits.group_window * margin)
+            self._chats[chat_id] = window
+        return window
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        """When the chat's own limit (or a 429's wait) allows the next message."""
+        return max(self._chat(chat_id).ready_at(now), self._held.get(chat_id, now))
+
+    def total_ready_at(self, now: float) -> float:
+        return self._total.ready_at(now)
+
+    def sent(self, chat_id: int) -> None:
+        """Count a message to the chat, at the moment it is handed to the network."""
+        now = self.monotonic()
+        self._total.record(now)
+        self._chat(chat_id).record(now)
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram said to wait (429 retry_after): nothing goes to the chat until then."""
+        self._held[chat_id] = self.monotonic() + seconds
+
+    def backlog_allowance(self, chat_id: int) -> int:
+        """How many more messages the chat's window takes right now (0 when at its limit)."""
+        window = self._chat(chat_id)
+        window.ready_at(self.monotonic())
+        return max(window.count - len(window.times), 0)

@@ -1,0 +1,240 @@
+"""What the desk sends, as outbox messages: texts from the catalogue, buttons, priority, purpose.
+
+The services decide *that* something is said; this module says it, so the same message reads
+the same wherever it is caused from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import buttons, render
+from bot.clock import Clock
+from bot.delivery.kinds import Method, Priority, Purpose
+from bot.delivery.outbox import Outgoing
+from bot.dto import DraftView, FaqMatch, Origin, Person, TicketView
+from bot.places import PlaceInfo
+from bot.texts import Texts
+
+
+class Messages:
+    """Builds the outbox messages people receive; one instance per desk."""
+
+    def __init__(self, texts: Texts, clock: Clock, tz: ZoneInfo) -> None:
+        self.texts = texts
+        self._clock = clock
+        self._tz = tz
+        # Known once the bot has asked Telegram who it is (deep links need it).
+        self.bot_username = ""
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    def reply(self, origin: Origin, key: str, **values: object) -> Outgoing:
+        """A catalogue text answering what the person sent."""
+        return Outgoing(
+            origin.chat_id,
+            self.texts(key, **values),
+            reply_to=origin.message_id if origin.reply else None,
+            priority=origin.priority,
+        )
+
+    def say(
+        self,
+        origin: Origin,
+        text: str,
+        keyboard: buttons.Keyboard | None = None,
+        *,
+        priority: Priority | None = None,
+        purpose: Purpose = Purpose.REPLY,
+        supersede_key: str | None = None,
+    ) -> Outgoing:
+        """A message into the chat the person wrote in, not as a reply."""
+        return Outgoing(
+            origin.chat_id,
+            text,
+            keyboard,
+            priority=origin.priority if priority is None else priority,
+            purpose=purpose,
+            supersede_key=supersede_key,
+        )
+
+    def edit(
+        self, origin: Origin, text: str | None, keyboard: buttons.Keyboard | None = ()
+    ) -> Outgoing:
+        """Change the message whose button was pressed (its text, or only its buttons)."""
+        assert origin.message_id is not None
+        return Outgoing(
+            origin.chat_id,
+            text or "",
+            keyboard,
+            method=Method.EDIT if text is not None else Method.EDIT_MARKUP,
+            edit_message_id=origin.message_id,
+            priority=origin.priority,
+        )
+
+    # --- private chat ----------------------------------------------------------------------
+
+    def urgent_notice(self, origin: Origin, numbers: tuple[str, ...]) -> Outgoing:
+        text = self.texts("urgent.notice", numbers=render.emergency_numbers(self.texts, numbers))
+        return Outgoing(
+            origin.chat_id,
+            text,
+            reply_to=origin.message_id if origin.reply else None,
+            priority=Priority.LIFE,
+            purpose=Purpose.NOTICE,
+        )
+
+    def preview(self, origin: Origin, view: DraftView) -> Outgoing:
+        text = render.draft(self.texts, view, self._tz, self._now())
+        # Only the newest preview of a draft matters: an older one still waiting is dropped.
+        return self.say(
+            origin,
+            text,
+            buttons.draft(self.texts, view),
+            purpose=Purpose.PREVIEW,
+            supersede_key=f"preview:{origin.chat_id}",
+        )
+
+    def categories(
+        self, origin: Origin, view: DraftView, choices: list[tuple[str, str]]
+    ) -> Outgoing:
+        return self.edit(origin, None, buttons.categories(self.texts, view, choices))
+
+    def faq_private(self, origin: Origin, view: DraftView, match: FaqMatch) -> Outgoing:
+        return self.say(origin, render.faq_answer(self.texts, match), buttons.faq(self.texts, view))
+
+    def ask_place(self, origin: Origin, villages: list[PlaceInfo]) -> Outgoing:
+        return self.say(origin, self.texts("private.ask_place"), buttons.places(villages))
+
+    def submitted(self, ticket: TicketView, chat_id: int, edit_message_id: int | None) -> Outgoing:
+        """The resident's acknowledgement: the preview becomes it, or a new message."""
+        text = render.submitted(self.texts, ticket, self._tz, self._now())
+        return Outgoing(
+            chat_id,
+            text,
+            () if edit_message_id is not None else None,
+            method=Method.EDIT if edit_message_id is not None else Method.SEND,
+            edit_message_id=edit_message_id,
+            priority=Priority.URGENT if ticket.urgent else Priority.PRIVATE,
+            purpose=Purpose.ACK,
+            ticket_id=ticket.id,
+        )
+
+    # --- village groups --------------------------------------------------------------------
+
+    def group_ack(self, ticket: TicketView, person: Person, origin: Origin) -> Outgoing:
+        """Brief on purpose: no quote of the report, so personal details are not repeated."""
+        due = render.due(self.texts, ticket.due_at, self._tz, self._now(), ticket.urgent)
+        if ticket.urgent:
+            numbers = render.emergency_numbers(self.texts, ticket.emergency_numbers)
+            text = self.texts("group.urgent_ack", number=ticket.number, numbers=numbers)
+        else:
+            text = self.texts(
+                "group.ack",
+                name=person.first_name,
+                kind=ticket.kind_label,
+                number=ticket.number,
+                category=ticket.category_label,
+                due=due,
+            )
+        summary = self.texts(
+            "group.ack_line",
+            user_id=person.telegram_id,
+            name=person.first_name,
+            kind=ticket.kind_label,
+            number=ticket.number,
+            category=ticket.category_label,
+            due=due,
+        )
+        return Outgoing(
+            origin.chat_id,
+            text,
+            buttons.continue_privately(self.texts, self.bot_username, ticket.number),
+            reply_to=origin.message_id,
+            priority=Priority.URGENT if ticket.urgent else Priority.GROUP,
+            purpose=Purpose.GROUP_ACK,
+            ticket_id=ticket.id,
+            summary=summary,
+        )
+
+    def group_faq(self, origin: Origin, match: FaqMatch) -> Outgoing:
+        return Outgoing(
+            origin.chat_id,
+            render.faq_answer(self.texts, match),
+            buttons.group_faq(self.texts),
+            reply_to=origin.message_id,
+            priority=Priority.GROUP,
+        )
+
+    def combined_acks(self, lines: list[str]) -> str:
+        """One group message acknowledging several reports (the group was at its limit)."""
+        return self.texts("group.acks", count=len(lines), lines="\n".join(lines))
+
+    # --- cadres ----------------------------------------------------------------------------
+
+    def card(self, ticket: TicketView, chat_id: int) -> list[Outgoing]:
+        """The cadres' card, with the photos and the location under it."""
+        priority = Priority.URGENT if ticket.urgent else Priority.GROUP
+        summary = self.texts(
+            "card.digest_line",
+            mark=self.texts("card.urgent_mark") if ticket.urgent else "",
+            number=ticket.number,
+            category=ticket.category_label,
+            kind=ticket.kind_label,
+        )
+        card = Outgoing(
+            chat_id,
+            render.card(self.texts, ticket, self._tz, self._now()),
+            priority=priority,
+            purpose=Purpose.CARD,
+            ticket_id=ticket.id,
+            summary=summary,
+        )
+        extras = [
+            Outgoing(
+                chat_id,
+                method=Method.PHOTO,
+                photo=file_id,
+                priority=priority,
+                purpose=Purpose.CARD_EXTRA,
+                ticket_id=ticket.id,
+                under=0,
+            )
+            for file_id in ticket.photo_file_ids
+        ]
+        if ticket.latitude is not None and ticket.longitude is not None:
+            extras.append(
+                Outgoing(
+                    chat_id,
+                    method=Method.LOCATION,
+                    location=(ticket.latitude, ticket.longitude),
+                    priority=priority,
+                    purpose=Purpose.CARD_EXTRA,
+                    ticket_id=ticket.id,
+                    under=0,
+                )
+            )
+        return [card, *extras]
+
+    def card_refresh(self, ticket: TicketView) -> list[Outgoing]:
+        """The card re-rendered in place after a change (a new supporter)."""
+        if ticket.admin_chat_id is None or ticket.admin_message_id is None:
+            return []
+        return [
+            Outgoing(
+                ticket.admin_chat_id,
+                render.card(self.texts, ticket, self._tz, self._now()),
+                method=Method.EDIT,
+                edit_message_id=ticket.admin_message_id,
+                priority=Priority.GROUP,
+                purpose=Purpose.CARD_REFRESH,
+                ticket_id=ticket.id,
+                supersede_key=f"card:{ticket.id}",
+            )
+        ]
+
+    def digest(self, lines: list[str]) -> str:
+        """One admin-chat message listing new tickets whose cards wait for the chat's limit."""
+        return self.texts("card.digest", count=len(lines), lines="\n".join(lines))

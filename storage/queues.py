@@ -1,0 +1,164 @@
+"""The inbox (updates in) and the outbox (messages out): the queries over both tables.
+
+Callers own the transaction, as in `storage.repo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate, OutboxMessage
+from storage.repo import insert_for
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+SENT, SUPERSEDED = "sent", "superseded"
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    """An inbox row as the dispatcher needs it."""
+
+    update_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+# --- inbox ---------------------------------------------------------------------------------------
+
+
+async def store_updates(
+    session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
+) -> set[int]:
+    """Insert updates not seen before; returns the ids that are new."""
+    if not updates:
+        return set()
+    stmt = insert_for(session)(InboxUpdate).on_conflict_do_nothing(
+        index_elements=[InboxUpdate.update_id]
+    )
+    result = await session.execute(
+        stmt.returning(InboxUpdate.update_id),
+        [
+            {
+                "update_id": update_id,
+                "payload": payload,
+                "received_at": now,
+                "state": PENDING,
+                "attempts": 0,
+            }
+            for update_id, payload in updates
+        ],
+    )
+    return set(result.scalars().all())
+
+
+async def pending_updates(session: AsyncSession, limit: int = 10_000) -> list[StoredUpdate]:
+    """Updates not handled yet, oldest first (after a restart: what a crash left behind)."""
+    result = await session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.attempts)
+        .where(InboxUpdate.state == PENDING)
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    return [StoredUpdate(u, p, a) for u, p, a in result.all()]
+
+
+async def claim_updates(
+    session: AsyncSession, update_ids: Iterable[int], now: datetime
+) -> set[int]:
+    """Mark updates done inside the transaction that acts on them.
+
+    Returns the ids that were already done (or failed): their effects happened before, so the
+    caller must not act again. Ids the inbox does not hold are not guarded and count as claimed.
+    """
+    ids = set(update_ids)
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(ids), InboxUpdate.state == PENDING)
+        .values(state=DONE, done_at=now)
+        .returning(InboxUpdate.update_id)
+    )
+    claimed = set(result.scalars().all())
+    if len(claimed) == len(ids):
+        return set()
+    rest = await session.execute(
+        select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids - claimed))
+    )
+    return set(rest.scalars().all())
+
+
+async def finish_updates(
+    session: AsyncSession, update_ids: Sequence[int], state: str, now: datetime
+) -> None:
+    """Mark updates done or failed, unless a handler's transaction already did."""
+    if update_ids:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.state == PENDING)
+            .values(state=state, done_at=now)
+        )
+
+
+async def count_attempt(session: AsyncSession, update_id: int) -> None:
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id)
+        .values(attempts=InboxUpdate.attempts + 1)
+    )
+
+
+async def prune_inbox(session: AsyncSession, before: datetime) -> int:
+    """Forget handled updates older than `before`; Telegram never redelivers those."""
+    result = await session.execute(
+        delete(InboxUpdate).where(InboxUpdate.state != PENDING, InboxUpdate.done_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- outbox --------------------------------------------------------------------------------------
+
+
+async def add_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows; their ids in the order of `rows`."""
+    if not rows:
+        return []
+    result = await session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        list(rows),
+    )
+    return list(result.scalars().all())
+
+
+async def pending_messages(session: AsyncSession) -> Sequence[OutboxMessage]:
+    """Messages not yet sent, oldest first."""
+    result = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.state == PENDING).order_by(OutboxMessage.id)
+    )
+    return result.scalars().all()
+
+
+async def settle_messages(session: AsyncSession, outcomes: Sequence[dict[str, Any]]) -> None:
+    """Record what became of messages: each dict has id, state and the fields to set."""
+    if outcomes:
+        await session.execute(update(OutboxMessage), list(outcomes))
+
+
+async def sent_message_id(session: AsyncSession, outbox_id: int) -> int | None:
+    result = await session.execute(
+        select(OutboxMessage.sent_message_id).where(OutboxMessage.id == outbox_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def messages_of_ticket(session: AsyncSession, ticket_id: int) -> Sequence[OutboxMessage]:
+    result = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id)
+    )
+    return result.scalars().all()
