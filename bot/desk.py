@@ -16,6 +16,7 @@ from bot.texts import Texts
 from bot.tickets import TicketService
 from nlp.classifier import Classifier
 from nlp.faq import FaqIndex
+from nlp.textfeatures import load_stopwords
 from storage import repo
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -81,7 +82,9 @@ async def open_desk(
         )
     tz = settings.tz
     tickets = TicketService(sessions, clock, places, classifier, tz)
-    duplicates = DuplicateFinder(sessions, clock, classifier.segmenter)
+    duplicates = DuplicateFinder(
+        sessions, clock, classifier.segmenter, load_stopwords(settings.config_dir)
+    )
     intake = IntakeService(sessions, clock, places, classifier, tickets, faq, duplicates, tz)
     log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
     return Desk(settings, clock, texts, places, classifier, faq, engine, sessions, tickets, intake)
