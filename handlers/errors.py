@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -28,7 +29,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            # An alert is plain text: escaped values (e.g. what the person typed) are unescaped.
+            await update.callback_query.answer(html.unescape(text), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(text)
     except TelegramError:
