@@ -19,6 +19,7 @@ from bot.texts import Texts
 from bot.tickets import TicketService
 from nlp.classifier import Classifier
 from nlp.faq import FaqIndex
+from nlp.textfeatures import load_stopwords
 from storage import repo
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -90,7 +91,7 @@ async def open_desk(
     inbox = Inbox(sessions, clock, outbox)
     messages = Messages(texts, clock, tz)
     tickets = TicketService(sessions, clock, places, classifier, tz, outbox, messages)
-    duplicates = DuplicateFinder(clock, classifier.segmenter)
+    duplicates = DuplicateFinder(clock, classifier.segmenter, load_stopwords(settings.config_dir))
     intake = IntakeService(
         sessions,
         clock,

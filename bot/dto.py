@@ -128,10 +128,15 @@ class EventView:
 
 @dataclass(frozen=True)
 class TicketDetail:
-    """A ticket with its timeline, for its owner."""
+    """A ticket with its timeline, for a resident who opened or joined it.
+
+    For a supporter (`reporter` False) the view is already reduced: the text masked, the
+    reporter's name, photos and location left out.
+    """
 
     ticket: TicketView
     events: tuple[EventView, ...]
+    reporter: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,15 +49,18 @@ class SimilarTicket:
 class DuplicateFinder:
     """Finds open tickets of a village similar to a text."""
 
-    def __init__(self, clock: Clock, segmenter: Segmenter) -> None:
+    def __init__(self, clock: Clock, segmenter: Segmenter, stopwords: Collection[str]) -> None:
+        """`stopwords`: the config folder's list; the index must not fall back to the source
+        tree's, which an installed package does not have."""
         self._clock = clock
         self._segmenter = segmenter
+        self._stopwords = stopwords
         self._indexes: defaultdict[str, DuplicateIndex] = defaultdict(self._new_index)
         self._place_of: dict[int, str] = {}
         self._last_id = 0
 
     def _new_index(self) -> DuplicateIndex:
-        return DuplicateIndex(self._segmenter)
+        return DuplicateIndex(self._segmenter, stopwords=self._stopwords)
 
     async def similar(
         self,

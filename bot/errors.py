@@ -42,11 +42,10 @@ class UnknownCategory(DeskError):
 
 
 class TicketNotFound(DeskError):
+    """No such ticket, or not one the person opened or joined: one answer for both, so ticket
+    numbers cannot be probed."""
+
     text_key = "errors.ticket_not_found"
-
-
-class NotYourTicket(DeskError):
-    text_key = "errors.not_your_ticket"
 
 
 class BadTicketNumber(DeskError):

@@ -15,7 +15,7 @@ from bot.delivery.kinds import Method, Priority, Purpose
 from bot.delivery.outbox import Outgoing
 from bot.dto import DraftView, FaqMatch, Origin, Person, TicketView
 from bot.places import PlaceInfo
-from bot.texts import Texts
+from bot.texts import Html, Texts
 
 
 class Messages:
@@ -170,7 +170,8 @@ class Messages:
 
     def combined_acks(self, lines: list[str]) -> str:
         """One group message acknowledging several reports (the group was at its limit)."""
-        return self.texts("group.acks", count=len(lines), lines="\n".join(lines))
+        # The lines were rendered (and escaped) when their rows were written.
+        return self.texts("group.acks", count=len(lines), lines=Html("\n".join(lines)))
 
     # --- cadres ----------------------------------------------------------------------------
 
@@ -237,4 +238,4 @@ class Messages:
 
     def digest(self, lines: list[str]) -> str:
         """One admin-chat message listing new tickets whose cards wait for the chat's limit."""
-        return self.texts("card.digest", count=len(lines), lines="\n".join(lines))
+        return self.texts("card.digest", count=len(lines), lines=Html("\n".join(lines)))

@@ -1,18 +1,59 @@
-"""Turn the desk's plain values into the texts people read (HTML, from the catalogue)."""
+"""Turn the desk's plain values into the texts people read (HTML, from the catalogue).
+
+Every function returns `Html`. Values go into the catalogue as they are: `Texts` escapes
+plain strings itself, so nothing here escapes (which would escape twice).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.dto import DraftView, FaqMatch, TicketDetail, TicketView
-from bot.texts import Texts
+from bot.lengths import MESSAGE_LIMIT, cut_utf16, utf16_len
+from bot.texts import Html, Texts, html_escape
 
-PREVIEW_CHARS = 600
+# A preview (the resident's draft, the /ticket detail) shows this much of the text.
+PREVIEW_UNITS = 600
+# Kept free under Telegram's limit: the estimate below is an upper bound already, this only
+# absorbs what it cannot foresee (Telegram's own accounting, a reworded catalogue).
+MARGIN = 64
+# The /ticket detail lists this many latest timeline events; many supporters make many.
+TIMELINE_EVENTS = 30
 
 
-def when(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime | None = None) -> str:
+def clip(texts: Texts, text: str, budget: int) -> Html:
+    """A resident's text as HTML within `budget` UTF-16 units, marker included.
+
+    A longer text is cut at a safe boundary and ends with the catalogue's marker; the full text
+    stays in the database.
+    """
+    if utf16_len(text) <= budget:
+        return html_escape(text)
+    marker = texts("format.clipped", length=len(text))
+    # The marker's HTML source is at least as long as what Telegram counts of it.
+    return Html(html_escape(cut_utf16(text, budget - utf16_len(marker))) + marker)
+
+
+def fit(
+    texts: Texts,
+    text: str,
+    build: Callable[[Html], Html],
+    cap: int | None = None,
+    limit: int = MESSAGE_LIMIT,
+) -> Html:
+    """build(text) within Telegram's `limit`: the resident's text gets what the rest leaves.
+
+    The rest is measured by rendering with an empty text; its HTML source is never shorter than
+    the text Telegram counts after parsing the markup, so the estimate is safe.
+    """
+    frame = utf16_len(build(Html("")))
+    budget = limit - frame - MARGIN
+    return build(clip(texts, text, budget if cap is None else min(cap, budget)))
+
+
+def when(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime | None = None) -> Html:
     """A moment as 11月24日 16:30, or 今天 16:30 when it is today."""
     local = at.astimezone(tz)
     if now is not None and now.astimezone(tz).date() == local.date():
@@ -22,7 +63,7 @@ def when(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime | None = None) 
     )
 
 
-def due(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime, urgent: bool) -> str:
+def due(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime, urgent: bool) -> Html:
     """A deadline: hours matter when urgent, otherwise the day (the end of that day)."""
     if urgent:
         return when(texts, at, tz, now)
@@ -31,26 +72,20 @@ def due(texts: Texts, at: datetime, tz: ZoneInfo, now: datetime, urgent: bool) -
     return texts("format.date", month=local.month, day=local.day, weekday=weekday)
 
 
-def emergency_numbers(texts: Texts, numbers: tuple[str, ...]) -> str:
+def emergency_numbers(texts: Texts, numbers: tuple[str, ...]) -> Html:
     labels = [texts(f"urgent.n{n}") for n in numbers if f"urgent.n{n}" in texts]
-    return texts("urgent.joiner").join(labels) if labels else texts("urgent.number_labels")
+    return Html(texts("urgent.joiner").join(labels)) if labels else texts("urgent.number_labels")
 
 
-def preview(texts: Texts, text: str) -> str:
-    if len(text) <= PREVIEW_CHARS:
-        return escape(text)
-    return escape(text[:PREVIEW_CHARS]) + texts("private.draft_truncated", length=len(text))
-
-
-def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> str:
+def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> Html:
     result = view.classification
     assert result is not None and view.due_at is not None, "only ready drafts are shown"
-    extras = ""
+    extras: list[Html] = []
     if view.photo_count:
-        extras += texts("private.draft_extras_photos", count=view.photo_count)
+        extras.append(texts("private.draft_extras_photos", count=view.photo_count))
     if view.has_location:
-        extras += texts("private.draft_extras_location")
-    similar = ""
+        extras.append(texts("private.draft_extras_location"))
+    similar = Html("")
     if view.similar:
         items = "\n".join(
             texts(
@@ -58,28 +93,34 @@ def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> str:
                 number=s.number,
                 created=when(texts, s.created_at, tz, now),
                 supporters=s.supporters,
-                preview=escape(s.text),
+                preview=s.text,
             )
             for s in view.similar
         )
-        similar = texts("private.similar", items=items)
-    return texts(
-        "private.draft",
-        similar=similar,
-        text=preview(texts, view.text),
-        category=result.category_label,
-        kind=result.kind_label,
-        due=due(texts, view.due_at, tz, now, result.urgent),
-        extras=extras,
-        place=escape(view.place_name or "—"),
+        similar = texts("private.similar", items=Html(items))
+    deadline = due(texts, view.due_at, tz, now, result.urgent)
+    return fit(
+        texts,
+        view.text,
+        lambda text: texts(
+            "private.draft",
+            similar=similar,
+            text=text,
+            category=result.category_label,
+            kind=result.kind_label,
+            due=deadline,
+            extras=Html("".join(extras)),
+            place=view.place_name or "—",
+        ),
+        cap=PREVIEW_UNITS,
     )
 
 
-def faq_answer(texts: Texts, match: FaqMatch) -> str:
-    return texts("faq.answer", question=escape(match.question), answer=escape(match.answer))
+def faq_answer(texts: Texts, match: FaqMatch) -> Html:
+    return texts("faq.answer", question=match.question, answer=match.answer)
 
 
-def submitted(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:
+def submitted(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> Html:
     key = "private.urgent_submitted" if ticket.urgent else "private.submitted"
     return texts(
         key,
@@ -90,36 +131,43 @@ def submitted(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> 
     )
 
 
-def card(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> str:
-    """The cadres' card: the original text, since cadres see what the resident wrote."""
-    extras = ""
+def card(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> Html:
+    """The cadres' card: the original text, since cadres see what the resident wrote (as much
+    of it as one message holds; the rest is in the database)."""
+    extras: list[Html] = []
     if ticket.photo_file_ids:
-        extras += texts("card.extras_photos", count=len(ticket.photo_file_ids))
+        extras.append(texts("card.extras_photos", count=len(ticket.photo_file_ids)))
     if ticket.latitude is not None:
-        extras += texts("card.extras_location")
+        extras.append(texts("card.extras_location"))
     if ticket.supporters:
-        extras += texts("card.supporters", count=ticket.supporters)
-    return texts(
-        "card.new",
-        mark=texts("card.urgent_mark") if ticket.urgent else "",
-        number=ticket.number,
-        place=escape(ticket.place_name),
-        category=ticket.category_label,
-        kind=ticket.kind_label,
-        source=texts(f"card.source_{ticket.source}"),
-        name=escape(ticket.resident_name),
-        due=due(texts, ticket.due_at, tz, now, ticket.urgent),
-        keywords=escape("、".join(ticket.keywords)) or texts("card.no_keywords"),
-        text=escape(ticket.text),
-        extras=extras,
+        extras.append(texts("card.supporters", count=ticket.supporters))
+    deadline = due(texts, ticket.due_at, tz, now, ticket.urgent)
+    return fit(
+        texts,
+        ticket.text,
+        lambda text: texts(
+            "card.new",
+            mark=texts("card.urgent_mark") if ticket.urgent else Html(""),
+            number=ticket.number,
+            place=ticket.place_name,
+            category=ticket.category_label,
+            kind=ticket.kind_label,
+            source=texts(f"card.source_{ticket.source}"),
+            name=ticket.resident_name,
+            due=deadline,
+            keywords="、".join(ticket.keywords) or texts("card.no_keywords"),
+            text=text,
+            extras=Html("".join(extras)),
+        ),
     )
 
 
-def status(texts: Texts, value: str) -> str:
-    return texts.section("status").get(value, value)
+def status(texts: Texts, value: str) -> Html:
+    labels = texts.section("status")
+    return labels[value] if value in labels else html_escape(value)
 
 
-def my_list(texts: Texts, tickets: list[TicketView], tz: ZoneInfo, now: datetime) -> str:
+def my_list(texts: Texts, tickets: list[TicketView], tz: ZoneInfo, now: datetime) -> Html:
     lines = [texts("private.my_header", count=len(tickets))]
     lines += [
         texts(
@@ -131,29 +179,40 @@ def my_list(texts: Texts, tickets: list[TicketView], tz: ZoneInfo, now: datetime
         )
         for t in tickets
     ]
-    return "\n".join(lines)
+    return Html("\n".join(lines))
 
 
-def detail(texts: Texts, item: TicketDetail, tz: ZoneInfo, now: datetime) -> str:
+def detail(texts: Texts, item: TicketDetail, tz: ZoneInfo, now: datetime) -> Html:
+    """One ticket for a resident: their own words, or masked ones for a supporter (the
+    TicketDetail carries the text this reader may see)."""
     ticket = item.ticket
     actions = texts.section("action")
-    timeline = "\n".join(
+    shown = item.events[-TIMELINE_EVENTS:]
+    lines = [
         texts(
             "private.timeline_line",
             at=when(texts, e.at, tz),
             action=actions.get(e.action, e.action),
         )
-        for e in item.events
-    )
-    return texts(
-        "private.ticket_detail",
-        number=ticket.number,
-        status=status(texts, ticket.status),
-        category=ticket.category_label,
-        kind=ticket.kind_label,
-        place=escape(ticket.place_name),
-        created=when(texts, ticket.created_at, tz),
-        due=due(texts, ticket.due_at, tz, now, ticket.urgent),
-        text=preview(texts, ticket.text),
-        timeline=timeline,
+        for e in shown
+    ]
+    if len(item.events) > len(shown):
+        lines.insert(0, texts("private.timeline_earlier", count=len(item.events) - len(shown)))
+    deadline = due(texts, ticket.due_at, tz, now, ticket.urgent)
+    return fit(
+        texts,
+        ticket.text,
+        lambda text: texts(
+            "private.ticket_detail",
+            number=ticket.number,
+            status=status(texts, ticket.status),
+            category=ticket.category_label,
+            kind=ticket.kind_label,
+            place=ticket.place_name,
+            created=when(texts, ticket.created_at, tz),
+            due=deadline,
+            text=text,
+            timeline=Html("\n".join(lines)),
+        ),
+        cap=PREVIEW_UNITS,
     )

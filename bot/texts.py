@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from bot.tomlfile import read_toml
@@ -10,6 +12,35 @@ from bot.tomlfile import read_toml
 
 class TextsError(Exception):
     """config/texts.toml is missing, malformed, or lacks a key the code asks for."""
+
+
+class Html(str):
+    """Text that is already safe HTML: a catalogue entry, or a fragment built from escaped parts.
+
+    Texts inserts an Html value as it is and escapes every other value, so a resident's words,
+    a name or a command argument can never break the markup of a message sent as HTML.
+    """
+
+    __slots__ = ()
+
+
+def html_escape(value: object) -> Html:
+    """Plain text (anything a person typed or a config file names) as safe HTML."""
+    return value if isinstance(value, Html) else Html(escape(str(value)))
+
+
+class _EscapingFormatter(Formatter):
+    """str.format, escaping each formatted value unless it is Html."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        formatted = format(value, format_spec)
+        if isinstance(value, Html) and not format_spec:
+            return formatted
+        # A format spec could cut an Html value inside a tag or an entity: escape it too.
+        return escape(formatted)
+
+
+_FORMATTER = _EscapingFormatter()
 
 
 class Texts:
@@ -26,20 +57,21 @@ class Texts:
         _flatten(data, "", entries)
         return cls(entries)
 
-    def __call__(self, key: str, /, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> Html:
+        """The entry filled in; templates are trusted HTML, values are escaped unless Html."""
         try:
             template = self._entries[key]
         except KeyError:
             raise TextsError(f"texts.toml has no entry {key!r}") from None
-        return template.format(**values) if values else template
+        return Html(_FORMATTER.vformat(template, (), values) if values else template)
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
-    def section(self, prefix: str) -> dict[str, str]:
+    def section(self, prefix: str) -> dict[str, Html]:
         """All entries under a section, by their last key part (e.g. status labels)."""
         start = prefix + "."
-        return {k[len(start) :]: v for k, v in self._entries.items() if k.startswith(start)}
+        return {k[len(start) :]: Html(v) for k, v in self._entries.items() if k.startswith(start)}
 
 
 def _flatten(node: dict[str, Any], prefix: str, out: dict[str, str]) -> None:

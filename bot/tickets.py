@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,10 +16,11 @@ from bot.clock import Clock
 from bot.deadlines import due_at
 from bot.delivery.outbox import Outbox, Outgoing
 from bot.dto import EventView, TicketDetail, TicketView
-from bot.errors import BadTicketNumber, NotYourTicket, TicketNotFound
+from bot.errors import BadTicketNumber, TicketNotFound
 from bot.messages import Messages
 from bot.places import PlaceDirectory
 from nlp.classifier import Classification, Classifier
+from nlp.pii import mask_pii
 from storage import repo
 from storage.models import Ticket, TicketEvent, TicketMessage
 
@@ -260,22 +261,39 @@ class TicketService:
             return await self._views(session, tickets)
 
     async def for_owner(self, telegram_id: int, raw_number: str) -> TicketDetail:
-        """One ticket with its timeline, only for the resident who opened or joined it."""
+        """One ticket with its timeline, only for the resident who opened or joined it.
+
+        Someone else's ticket is answered exactly like a missing one, so numbers cannot be
+        probed. A supporter sees the status and timeline, but the reporter's words only masked
+        and none of the reporter's name, photos or location.
+        """
         number = parse_number(raw_number)
         async with self._sessions() as session:
             ticket = await repo.ticket_by_number(session, number)
-            if ticket is None:
-                raise TicketNotFound(number=number)
             resident = await repo.get_resident(session, telegram_id)
-            if resident is None or not await repo.involved_ticket_ids(
-                session, resident.id, [ticket.id]
+            if (
+                ticket is None
+                or resident is None
+                or not await repo.involved_ticket_ids(session, resident.id, [ticket.id])
             ):
-                raise NotYourTicket(number=number)
+                raise TicketNotFound(number=number)
             events = await repo.events_of(session, ticket.id)
             (view,) = await self._views(session, [ticket])
-            return TicketDetail(
-                view, tuple(EventView(e.at, e.actor, e.action, dict(e.detail)) for e in events)
+        reporter = ticket.resident_id == resident.id
+        if not reporter:
+            view = replace(
+                view,
+                text=mask_pii(view.text),
+                resident_name="",
+                photo_file_ids=(),
+                latitude=None,
+                longitude=None,
             )
+        return TicketDetail(
+            view,
+            tuple(EventView(e.at, e.actor, e.action, dict(e.detail)) for e in events),
+            reporter=reporter,
+        )
 
     async def all(self, since: datetime | None = None) -> list[TicketView]:
         """Every ticket, oldest first, for operators and scripts."""

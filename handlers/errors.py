@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 
 from telegram import Update
@@ -42,7 +43,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.callback_query is not None:
         try:
-            await update.callback_query.answer(text, show_alert=True)
+            # An alert is plain text: escaped values (e.g. what the person typed) are unescaped.
+            await update.callback_query.answer(html.unescape(text), show_alert=True)
         except TelegramError:
             log.warning("could not answer the button press of update %s", update.update_id)
         return

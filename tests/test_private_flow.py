@@ -213,7 +213,7 @@ async def test_my_and_ticket_show_only_own_tickets(running: EmulatedDesk) -> Non
     other_chat = emu.private_chat(other)
     await emu.send_text(other, other_chat, "/ticket 2026-000001")
     refusal = await emu.wait_for("sendMessage", to(other_chat))
-    assert "不是您提交的" in refusal.params["text"]
+    assert "没有找到工单 2026-000001" in refusal.params["text"], "read like a missing one"
     assert "路灯" not in refusal.params["text"]
 
 

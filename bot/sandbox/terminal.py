@@ -239,7 +239,7 @@ class Sandbox:
             self.say("(还没有工单)")
         for t in tickets:
             try:
-                status = desk.texts(f"status.{t.status}")
+                status: str = desk.texts(f"status.{t.status}")
             except TextsError:
                 status = t.status
             due = t.due_at.astimezone(desk.settings.tz)
