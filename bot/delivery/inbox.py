@@ -77,6 +77,11 @@ class Inbox:
         """Mark an update done (or failed) after its handlers ran."""
         await self._finished.submit((update_id, queues.FAILED if failed else queues.DONE))
 
+    @property
+    def busy(self) -> bool:
+        """Done marks queued or being written."""
+        return self._finished.busy
+
     async def count_attempt(self, update_id: int) -> None:
         async with self._sessions() as session, session.begin():
             await queues.count_attempt(session, update_id)

@@ -64,6 +64,7 @@ class Delivery:
         return (
             self.fetcher.highest >= last_update_id
             and self.dispatcher.pending == 0
+            and not self._desk.inbox.busy
             and self.sender.backlog == 0
             and not self.sender.busy
         )
