@@ -126,28 +126,20 @@ class Messages:
 
     def group_ack(self, ticket: TicketView, person: Person, origin: Origin) -> Outgoing:
         """Brief on purpose: no quote of the report, so personal details are not repeated."""
-        due = render.due(self.texts, ticket.due_at, self._tz, self._now(), ticket.urgent)
+        values = {
+            "name": person.first_name,
+            "kind": ticket.kind_label,
+            "number": ticket.number,
+            "category": ticket.category_label,
+            "due": render.due(self.texts, ticket.due_at, self._tz, self._now(), ticket.urgent),
+        }
         if ticket.urgent:
             numbers = render.emergency_numbers(self.texts, ticket.emergency_numbers)
             text = self.texts("group.urgent_ack", number=ticket.number, numbers=numbers)
         else:
-            text = self.texts(
-                "group.ack",
-                name=person.first_name,
-                kind=ticket.kind_label,
-                number=ticket.number,
-                category=ticket.category_label,
-                due=due,
-            )
-        summary = self.texts(
-            "group.ack_line",
-            user_id=person.telegram_id,
-            name=person.first_name,
-            kind=ticket.kind_label,
-            number=ticket.number,
-            category=ticket.category_label,
-            due=due,
-        )
+            text = self.texts("group.ack", **values)
+        # The line standing for this one when the group is busy and acknowledgements combine.
+        summary = self.texts("group.ack_line", user_id=person.telegram_id, **values)
         return Outgoing(
             origin.chat_id,
             text,
