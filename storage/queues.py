@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate, OutboxMessage
@@ -162,3 +162,12 @@ async def messages_of_ticket(session: AsyncSession, ticket_id: int) -> Sequence[
         select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id).order_by(OutboxMessage.id)
     )
     return result.scalars().all()
+
+
+async def counts(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """How many inbox and outbox rows are in each state (for operators)."""
+    found: dict[str, dict[str, int]] = {}
+    for name, model in (("inbox", InboxUpdate), ("outbox", OutboxMessage)):
+        result = await session.execute(select(model.state, func.count()).group_by(model.state))
+        found[name] = {state: int(n) for state, n in result.all()}
+    return found

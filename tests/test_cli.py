@@ -105,3 +105,15 @@ def test_sandbox_help_lists_the_sandbox_commands(tmp_path: Path) -> None:
 def test_unknown_arguments_of_other_commands_are_still_refused(tmp_path: Path) -> None:
     done = fengqiao("tickets", "list", "--bogus", database=tmp_path / "none.db")
     assert done.returncode == 2 and "--bogus" in done.stderr
+
+
+async def test_delivery_status_counts_the_inbox_and_outbox(
+    running: EmulatedDesk, tmp_path: Path
+) -> None:
+    await fill(running)
+    result = fengqiao("delivery", "status", database=tmp_path / "desk.db")
+    assert result.returncode == 0, result.stderr
+    inbox, outbox = result.stdout.splitlines()
+    assert inbox.startswith("inbox:  0 waiting") and "4 done" in inbox
+    # Each report: the group's acknowledgement and the cadres' card.
+    assert outbox.startswith("outbox: 0 waiting") and "8 sent" in outbox

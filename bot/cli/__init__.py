@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_nlp_commands(nlp.add_subparsers(metavar="ACTION"))
 
+    delivery = sub.add_parser("delivery", help="the inbox and the outbox").add_subparsers(
+        metavar="ACTION"
+    )
+    delivery.add_parser(
+        "status", help="how many updates wait to be handled and messages to be sent"
+    ).set_defaults(func=_delivery_status)
+
     tickets = sub.add_parser("tickets", help="tickets for operators").add_subparsers(
         metavar="ACTION"
     )
@@ -136,6 +143,36 @@ def _emulator(args: argparse.Namespace) -> int:
     except PlacesError as exc:
         print(f"fengqiao: {exc}", file=sys.stderr)
         return 2
+
+
+def _delivery_status(args: argparse.Namespace) -> int:
+    from storage import queues
+    from storage.db import create_engine, create_session_factory
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+
+    async def read() -> dict[str, dict[str, int]]:
+        await upgrade(settings.database_url)
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await queues.counts(session)
+        finally:
+            await engine.dispose()
+
+    found = asyncio.run(read())
+    inbox, outbox = found["inbox"], found["outbox"]
+    print(
+        f"inbox:  {inbox.get('pending', 0)} waiting to be handled, "
+        f"{inbox.get('failed', 0)} failed, {inbox.get('done', 0)} done (kept two days)"
+    )
+    print(
+        f"outbox: {outbox.get('pending', 0)} waiting to be sent, "
+        f"{outbox.get('failed', 0)} refused by Telegram, {outbox.get('sent', 0)} sent, "
+        f"{outbox.get('superseded', 0)} replaced by a newer message"
+    )
+    return 0
 
 
 def _tickets_list(args: argparse.Namespace) -> int:
