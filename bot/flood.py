@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 
+MAX_KEYS = 10_000  # people remembered before the quiet ones are forgotten
+
+
 class Verdict(Enum):
     ALLOW = "allow"
     NOTICE = "notice"  # over the rate: keep it, and say so this once
@@ -35,6 +38,8 @@ class FloodGate:
 
     def check(self, key: object, now: datetime) -> Verdict:
         """Count one message of `key` at `now` and say whether it may open something new."""
+        if len(self._seen) > MAX_KEYS:
+            self._forget_quiet(now)
         seen = self._seen.setdefault(key, deque())
         while seen and now - seen[0] >= self._limit.window:
             seen.popleft()
@@ -47,3 +52,11 @@ class FloodGate:
             return Verdict.QUIET
         self._told[key] = now
         return Verdict.NOTICE
+
+    def _forget_quiet(self, now: datetime) -> None:
+        quiet = [
+            k for k, seen in self._seen.items() if not seen or now - seen[-1] >= self._limit.window
+        ]
+        for key in quiet:
+            del self._seen[key]
+            self._told.pop(key, None)

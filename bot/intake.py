@@ -31,7 +31,7 @@ from bot.errors import (
     UnknownCategory,
     UnknownPlace,
 )
-from bot.flood import FloodGate, Verdict
+from bot.flood import FloodGate, FloodLimit, Verdict
 from bot.messages import Messages
 from bot.places import PlaceDirectory
 from bot.tickets import ACTIVE, NewTicket, TicketService
@@ -48,6 +48,7 @@ READY = "ready"
 # A second message this soon after the first adds to the same draft: people type in bursts.
 MERGE_WINDOW = timedelta(minutes=30)
 MAX_TEXT = 3000
+PRIVATE_FLOOD = FloodLimit(count=20, window=timedelta(minutes=1))
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class IntakeService:
         messages: Messages,
         flood: FloodGate | None = None,
     ) -> None:
+        """`flood` limits the reports one person opens in a group."""
         self._sessions = sessions
         self._clock = clock
         self._places = places
@@ -92,6 +94,8 @@ class IntakeService:
         self._outbox = outbox
         self._messages = messages
         self._flood = flood or FloodGate()
+        # People type in bursts: many short messages are normal, hundreds are not.
+        self._private_flood = FloodGate(PRIVATE_FLOOD)
         self._group_reports: GroupCommit[GroupReport, TicketView | None] = GroupCommit(
             self._write_group_reports
         )
@@ -193,7 +197,7 @@ class IntakeService:
         type in bursts; later words start a new draft. A draft that would grow past the limit is
         submitted as it is (if the village is known) and the new words start the next one.
         """
-        verdict = self._flood.check(("private", person.telegram_id), self._clock.now())
+        verdict = self._private_flood.check(person.telegram_id, self._clock.now())
         async with self._inbox.acting_on(origin) as session:
             resident = await self._resident(session, person)
             draft = await repo.get_draft(session, resident.id)
@@ -505,19 +509,21 @@ class IntakeService:
 
     async def _supplement(self, person: Person, origin: Origin, text: str, notify: bool) -> bool:
         """Keep a flooding member's report on their latest ticket here; False if they have none."""
-        async with self._inbox.acting_on(origin) as session:
+        async with self._sessions() as session:
+            # Read first: the claim below must only be made when the report is kept here.
             resident = await repo.get_resident(session, person.telegram_id)
-            ticket = (
+            latest = (
                 await repo.latest_ticket_from(session, resident.id, origin.chat_id)
                 if resident
                 else None
             )
-            if resident is None or ticket is None:
-                return False
+        if latest is None:
+            return False
+        async with self._inbox.acting_on(origin) as session:
             await repo.add_message(
                 session,
                 TicketMessage(
-                    ticket_id=ticket.id,
+                    ticket_id=latest.id,
                     at=self._clock.now(),
                     direction="in",
                     chat_id=origin.chat_id,
@@ -527,11 +533,11 @@ class IntakeService:
                 ),
             )
             await self._tickets.add_event(
-                session, ticket.id, "resident", "supplement", person.telegram_id
+                session, latest.id, "resident", "supplement", person.telegram_id
             )
             if notify:
                 texts = self._messages.texts
-                notice = texts("group.too_fast", name=person.first_name, number=ticket.number)
+                notice = texts("group.too_fast", name=person.first_name, number=latest.number)
                 await self._outbox.put(session, [self._messages.say(origin, notice)])
             return True
 
