@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-
 MAX_KEYS = 10_000  # people remembered before the quiet ones are forgotten
 
 
