@@ -41,6 +41,7 @@ from bot.clock import Clock
 from bot.delivery.kinds import Method, Priority, Purpose
 from bot.delivery.limits import Pacer
 from bot.delivery.outbox import QueuedMessage, keyboard_of, queued_from_row
+from bot.lengths import utf16_len
 from bot.messages import Messages
 from bot.tickets import TicketService
 from storage import queues
@@ -48,7 +49,8 @@ from storage import queues
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 24
-MAX_LINES = 40  # per combined message: well inside 4096 UTF-16 units
+MAX_LINES = 40  # per combined message
+COMBINED_BUDGET = 3500  # UTF-16 units of lines per combined message, leaving room for its header
 MAX_BACKOFF = 300.0
 REMEMBERED_PARENTS = 10_000
 NOT_MODIFIED = "message is not modified"
@@ -228,12 +230,12 @@ class Sender:
                 and self._due.get(r.id, now) <= now
             ]
             if head.purpose == Purpose.GROUP_ACK and len(alike) > max(allowance, 1):
-                rows = alike[:MAX_LINES]
+                rows = _fitting(alike)
                 lines = [r.summary or "" for r in rows]
                 return _Batch(chat_id, rows, self._messages.combined_acks(lines))
             fresh = [r for r in alike if r.id not in self._announced]
             if head.purpose == Purpose.CARD and len(fresh) > max(allowance, 1):
-                listed = fresh[:MAX_LINES]
+                listed = _fitting(fresh)
                 lines = [r.summary or "" for r in listed]
                 return _Batch(chat_id, [], self._messages.digest(lines), [r.id for r in listed])
         return _Batch(chat_id, [head])
@@ -399,6 +401,19 @@ class Sender:
                 elif o.state == queues.FAILED:
                     await self._tickets.card_failed(session, o.row.ticket_id, o.error or "")
         return [None] * len(outcomes)
+
+
+def _fitting(rows: list[QueuedMessage]) -> list[QueuedMessage]:
+    """As many rows as one combined message holds: their lines' HTML source (never shorter
+    than what Telegram counts) within the budget, at most MAX_LINES."""
+    taken: list[QueuedMessage] = []
+    used = 0
+    for row in rows[:MAX_LINES]:
+        used += utf16_len(row.summary or "") + 1
+        if taken and used > COMBINED_BUDGET:
+            break
+        taken.append(row)
+    return taken
 
 
 def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
