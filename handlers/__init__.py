@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -77,5 +80,8 @@ async def genuine_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         else set()
     )
     if query.data not in shown:
-        await query.answer(desk_of(context).texts("errors.stale_button"))
+        # Refused whether or not the answer arrives (an expired query, a network error): an
+        # exception here would let the other handlers act on the forged data.
+        with contextlib.suppress(TelegramError):
+            await query.answer(desk_of(context).texts("errors.stale_button"))
         raise ApplicationHandlerStop

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.delivery.limits import Limits
 from bot.sandbox.emulated import EmulatedDesk, emulated_desk
+from bot.sandbox.emulator import FloodLimits
 
 pytest_plugins = ["tests.pg"]
 
@@ -29,4 +31,16 @@ async def running(tmp_path: Path, clock: FakeClock) -> AsyncIterator[EmulatedDes
     """The real Application polling the emulator over HTTP, on a fresh SQLite file."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
     async with emulated_desk(url, CONFIG, clock, poll_timeout=1) as world:
+        yield world
+
+
+@pytest.fixture
+async def limited(tmp_path: Path, clock: FakeClock) -> AsyncIterator[EmulatedDesk]:
+    """As `running`, but with Telegram's flood limits on both sides: the emulator refuses
+    like Telegram (429, recorded in `emu.flood_refusals`) and the desk's sender keeps to them.
+    Real time: one message a second per private chat, 20 a minute per group."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    async with emulated_desk(
+        url, CONFIG, clock, poll_timeout=1, limits=Limits(), emulator_limits=FloodLimits()
+    ) as world:
         yield world

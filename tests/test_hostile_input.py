@@ -21,7 +21,7 @@ from bot.sandbox.emulated import EmulatedDesk, emulated_desk
 from bot.sandbox.emulator.formatting import parse_html
 from bot.texts import Html, Texts
 from tests.conftest import CONFIG, START
-from tests.test_private_flow import press, resident, to
+from tests.support import press, resident, to
 
 ZONE = ZoneInfo("Asia/Shanghai")
 EMOJI = "😀"

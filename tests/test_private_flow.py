@@ -3,43 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from bot.clock import FakeClock
 from bot.sandbox.emulated import EmulatedDesk
-from bot.sandbox.emulator import Call, Chat, User
-
-JSON = dict[str, Any]
-
-
-def to(chat: Chat) -> Any:
-    return lambda call: call.params.get("chat_id") == chat.id
-
-
-async def choose_village(world: EmulatedDesk, user: User, chat: Chat, name: str) -> None:
-    ask = await world.emu.wait_for("sendMessage", lambda c: "选择您所在" in c.params["text"])
-    message = world.emu.message(chat, ask.response["message_id"])
-    assert message is not None
-    data = dict(world.emu.buttons(message))[name]
-    assert data is not None
-    await world.emu.press(user, message, data)
-    await world.emu.settle()
-
-
-async def press(world: EmulatedDesk, user: User, chat: Chat, sent: Call, label: str) -> None:
-    """Press the button labelled `label` under the message `sent` created, and wait."""
-    message = world.emu.message(chat, sent.response["message_id"])
-    assert message is not None
-    await world.emu.press(user, message, dict(world.emu.buttons(message))[label])
-    await world.emu.settle()
-
-
-async def resident(world: EmulatedDesk, uid: int = 1001, name: str = "张三") -> tuple[User, Chat]:
-    user = world.emu.user(uid, name)
-    chat = world.emu.private_chat(user)
-    await world.emu.send_text(user, chat, "/start")
-    await choose_village(world, user, chat, "青溪村")
-    return user, chat
+from tests.support import choose_village, person, press, resident, to
 
 
 async def test_start_greets_and_asks_the_village_once(running: EmulatedDesk) -> None:
@@ -128,13 +95,7 @@ async def test_change_category_and_cancel(running: EmulatedDesk) -> None:
     message = emu.message(chat, draft.response["message_id"])
     assert message is not None and "已放弃" in message["text"]
     assert await running.desk.tickets.all() == []
-    assert await running.desk.intake.draft(running_person(user)) is None
-
-
-def running_person(user: User) -> Any:
-    from bot.dto import Person
-
-    return Person(user.id, user.first_name)
+    assert await running.desk.intake.draft(person(user)) is None
 
 
 async def test_urgent_message_warns_first_and_opens_at_once(running: EmulatedDesk) -> None:
@@ -217,10 +178,6 @@ async def test_my_and_ticket_show_only_own_tickets(running: EmulatedDesk) -> Non
     assert "路灯" not in refusal.params["text"]
 
 
-def texts_of(calls: list[Call]) -> list[str]:
-    return [str(c.params.get("text", "")) for c in calls]
-
-
 async def test_common_question_answered_then_solved(running: EmulatedDesk) -> None:
     emu = running.emu
     user, chat = await resident(running)
@@ -230,7 +187,7 @@ async def test_common_question_answered_then_solved(running: EmulatedDesk) -> No
     await press(running, user, chat, answer, "👍 已解决")
     assert "很高兴" in (emu.last_message(chat) or {})["text"]
     assert await running.desk.tickets.all() == []
-    assert await running.desk.intake.draft(running_person(user)) is None
+    assert await running.desk.intake.draft(person(user)) is None
 
 
 async def test_common_question_still_needs_a_person(running: EmulatedDesk) -> None:
