@@ -6,7 +6,12 @@ import importlib
 import sys
 
 # Each module exposes main() -> None and prints its figures; order is cheapest first.
-MODULES = ["bench.bench_classify", "bench.bench_similarity", "bench.bench_intake"]
+MODULES = [
+    "bench.bench_classify",
+    "bench.bench_similarity",
+    "bench.bench_intake",
+    "bench.bench_limits",
+]
 
 
 def main() -> int:

