@@ -238,12 +238,23 @@ class TicketService:
             ],
         )
 
-    async def card_posted(
-        self, session: AsyncSession, ticket_id: int, chat_id: int, message_id: int
+    async def cards_posted(
+        self, session: AsyncSession, cards: Sequence[tuple[int, int, int]]
     ) -> None:
-        """The sender delivered the card: remember where, so later actions can edit it."""
-        await repo.set_cards(session, [(ticket_id, chat_id, message_id)])
-        await self.add_event(session, ticket_id, "system", "card_posted", None, {"chat": chat_id})
+        """The sender delivered these cards (ticket, chat, message): remember where, so later
+        actions can edit them. Two statements however many cards."""
+        if not cards:
+            return
+        now = self._clock.now()
+        await repo.set_cards(session, cards)
+        await repo.insert_rows(
+            session,
+            TicketEvent,
+            [
+                _event_row(ticket_id, now, "system", "card_posted", {"chat": chat_id})
+                for ticket_id, chat_id, _ in cards
+            ],
+        )
 
     async def card_failed(self, session: AsyncSession, ticket_id: int, reason: str) -> None:
         """The card could not be delivered for good (the chat refuses the bot)."""

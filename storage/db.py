@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 # How long a SQLite writer waits for another one's lock before "database is locked".
@@ -76,3 +78,24 @@ def create_engine(url: str) -> AsyncEngine:
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit (handlers read them afterwards)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def after_commit(
+    session: AsyncSession, key: str, items: Iterable[Any], callback: Callable[[list[Any]], None]
+) -> None:
+    """Collect `items` under `key` on the session; once its transaction commits, `callback`
+    gets all of them. Nothing is called if the transaction rolls back."""
+    pending: list[Any] | None = session.info.get(key)
+    if pending is not None:
+        pending.extend(items)
+        return
+    session.info[key] = list(items)
+
+    def committed(sync_session: Session) -> None:
+        callback(sync_session.info.pop(key, []))
+
+    def rolled_back(sync_session: Session, _previous: Any) -> None:
+        sync_session.info.pop(key, None)
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
+    event.listen(session.sync_session, "after_soft_rollback", rolled_back, once=True)

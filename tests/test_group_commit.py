@@ -144,7 +144,7 @@ async def test_the_card_is_recorded_on_the_ticket_once_sent(desk: Desk) -> None:
     )
     (ticket,) = await desk.tickets.all()
     async with desk.sessions() as session, session.begin():
-        await desk.tickets.card_posted(session, ticket.id, -1001000000101, 900)
+        await desk.tickets.cards_posted(session, [(ticket.id, -1001000000101, 900)])
     (stored,) = await desk.tickets.all()
     assert stored.admin_message_id == 900
     async with desk.sessions() as session:

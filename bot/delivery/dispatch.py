@@ -61,16 +61,20 @@ class Dispatcher:
         self._concurrency = concurrency
         self._queue = FairQueue()
         self._known: set[int] = set()  # queued or running, so a redelivery is not queued twice
+        self._parsed: dict[int, Update] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.handled = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def add(self, updates: list[StoredUpdate]) -> None:
-        """Queue stored updates for handling."""
+    def add(self, updates: list[StoredUpdate], parsed: dict[int, Update] | None = None) -> None:
+        """Queue stored updates for handling; `parsed`: the same updates as the fetcher already
+        read them, which saves reading them again from the stored JSON."""
+        self._parsed.update(parsed or {})
         for stored in updates:
             if stored.update_id in self._known:
+                self._parsed.pop(stored.update_id, None)
                 continue
             self._known.add(stored.update_id)
             self._queue.put(conversation_key(stored.payload), stored)
@@ -120,7 +124,9 @@ class Dispatcher:
             asyncio.get_running_loop().call_soon(self._pump)
 
     async def _run(self, stored: StoredUpdate) -> None:
-        update = Update.de_json(_copy(stored.payload), self._app.bot)
+        update = self._parsed.pop(stored.update_id, None) or Update.de_json(
+            _copy(stored.payload), self._app.bot
+        )
         number = stored.attempts
         while True:
             number += 1

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.delivery.inbox import Inbox
@@ -30,7 +30,7 @@ class Fetcher:
         self,
         bot: Bot,
         inbox: Inbox,
-        deliver: Callable[[list[StoredUpdate]], None],
+        deliver: Callable[[list[StoredUpdate], dict[int, Update]], None],
         allowed_updates: list[str],
         timeout: int = 30,
     ) -> None:
@@ -83,6 +83,9 @@ class Fetcher:
                 log.exception("could not store %d updates; fetching them again", len(batch))
                 await asyncio.sleep(1.0)
                 continue
-            self._deliver([StoredUpdate(uid, payload, 0) for uid, payload in batch if uid in new])
+            self._deliver(
+                [StoredUpdate(uid, payload, 0) for uid, payload in batch if uid in new],
+                {u.update_id: u for u in updates if u.update_id in new},
+            )
             offset = max(uid for uid, _ in batch) + 1
             self.highest = offset - 1

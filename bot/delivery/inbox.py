@@ -20,10 +20,13 @@ from bot.delivery.outbox import Outbox, Outgoing
 from bot.dto import Origin
 from bot.errors import AlreadyHandled
 from storage import queues
+from storage.db import after_commit
 from storage.queues import StoredUpdate
 
 # Telegram keeps an unconfirmed update for 24 hours; a handled one older than that never returns.
 KEEP_HANDLED = timedelta(days=2)
+# Marking updates done waits this long to mark more at once (nobody waits on it).
+FINISH_LINGER = 0.05
 
 
 class Inbox:
@@ -35,7 +38,10 @@ class Inbox:
         self._sessions = sessions
         self._clock = clock
         self._outbox = outbox
-        self._finished: GroupCommit[tuple[int, str], None] = GroupCommit(self._write_finished)
+        self._claimed: set[int] = set()  # done by the transaction that acted on them
+        self._finished: GroupCommit[tuple[int, str], None] = GroupCommit(
+            self._write_finished, linger=FINISH_LINGER
+        )
 
     async def store(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> set[int]:
         """Keep these updates; returns the ids not seen before (the rest are redeliveries)."""
@@ -61,6 +67,8 @@ class Inbox:
         done = await queues.claim_updates(session, update_ids, self._clock.now())
         if done and len(update_ids) == 1:
             raise AlreadyHandled
+        # Once committed, nothing is left to mark for these: `finish` need not write.
+        after_commit(session, "claimed", set(update_ids) - done, self._claimed.update)
         return done
 
     async def reply(self, origin: Origin, *messages: Outgoing) -> None:
@@ -75,6 +83,9 @@ class Inbox:
 
     async def finish(self, update_id: int, failed: bool = False) -> None:
         """Mark an update done (or failed) after its handlers ran."""
+        if update_id in self._claimed:
+            self._claimed.discard(update_id)
+            return
         await self._finished.submit((update_id, queues.FAILED if failed else queues.DONE))
 
     @property

@@ -11,14 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from bot.buttons import Button, Keyboard
 from bot.clock import Clock
 from bot.delivery.kinds import Method, Priority, Purpose
 from storage import queues
+from storage.db import after_commit
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class Outbox:
             ):
                 ids[i] = row_id
                 queued.append(_queued(row_id, messages[i], row))
-        self._after_commit(session, queued)
+        after_commit(session, "outbox", queued, self._hand_on)
         return [ids[i] for i in range(len(messages))]
 
     def _row(self, message: Outgoing, ids: dict[int, int], now: Any) -> dict[str, Any]:
@@ -138,23 +137,9 @@ class Outbox:
             "next_attempt_at": now,
         }
 
-    def _after_commit(self, session: AsyncSession, queued: list[QueuedMessage]) -> None:
-        pending: list[QueuedMessage] | None = session.info.get("outbox")
-        if pending is not None:
-            pending.extend(queued)
-            return
-        session.info["outbox"] = list(queued)
-
-        def hand_on(sync_session: Session) -> None:
-            rows = sync_session.info.pop("outbox", [])
-            for listener in self._listeners:
-                listener(rows)
-
-        def forget(sync_session: Session, *_: Any) -> None:
-            sync_session.info.pop("outbox", None)
-
-        event.listen(session.sync_session, "after_commit", hand_on, once=True)
-        event.listen(session.sync_session, "after_soft_rollback", forget, once=True)
+    def _hand_on(self, rows: list[QueuedMessage]) -> None:
+        for listener in self._listeners:
+            listener(rows)
 
 
 def _queued(row_id: int, message: Outgoing, row: dict[str, Any]) -> QueuedMessage:

@@ -33,7 +33,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.batching import GroupCommit
 from bot.buttons import Keyboard
@@ -54,6 +54,9 @@ COMBINED_BUDGET = 3500  # UTF-16 units of lines per combined message, leaving ro
 MAX_BACKOFF = 300.0
 REMEMBERED_PARENTS = 10_000
 NOT_MODIFIED = "message is not modified"
+# Recording what was sent waits this long to record more at once: on SQLite every transaction
+# queues for the one connection the intake needs too.
+SETTLE_LINGER = 0.05
 
 
 @dataclass
@@ -112,7 +115,9 @@ class Sender:
         self._parents: OrderedDict[int, int] = OrderedDict()  # card row → its message id
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self._settle: GroupCommit[_Outcome, None] = GroupCommit(self._write_outcomes)
+        self._settle: GroupCommit[_Outcome, None] = GroupCommit(
+            self._write_outcomes, linger=SETTLE_LINGER
+        )
         self.stats = SenderStats()
 
     # --- feeding -------------------------------------------------------------------------------
@@ -258,8 +263,10 @@ class Sender:
                 self._failed(batch, exc)
                 return
             except Exception as exc:
+                # Not a refusal from Telegram: most likely its answer could not be read, after
+                # the message went out. Sending again would repeat it, so it is not retried.
                 log.exception("outbox send to chat %s failed unexpectedly", batch.chat_id)
-                self._failed(batch, NetworkError(f"{type(exc).__name__}: {exc}"))
+                self._failed(batch, BadRequest(f"unexpected {type(exc).__name__}"))
                 return
             self._succeeded(batch, message_id)
         finally:
@@ -391,14 +398,17 @@ class Sender:
                     for o in outcomes
                 ],
             )
-            for o in outcomes:
-                if o.row.purpose != Purpose.CARD or o.row.ticket_id is None:
-                    continue
-                if o.state == queues.SENT and o.message_id is not None:
-                    await self._tickets.card_posted(
-                        session, o.row.ticket_id, o.row.chat_id, o.message_id
-                    )
-                elif o.state == queues.FAILED:
+            cards = [o for o in outcomes if o.row.purpose == Purpose.CARD and o.row.ticket_id]
+            await self._tickets.cards_posted(
+                session,
+                [
+                    (o.row.ticket_id, o.row.chat_id, o.message_id)
+                    for o in cards
+                    if o.row.ticket_id and o.state == queues.SENT and o.message_id is not None
+                ],
+            )
+            for o in cards:
+                if o.row.ticket_id and o.state == queues.FAILED:
                     await self._tickets.card_failed(session, o.row.ticket_id, o.error or "")
         return [None] * len(outcomes)
 

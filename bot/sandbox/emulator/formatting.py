@@ -123,13 +123,19 @@ def _html_entity(tag: str, attrs: dict[str, str], byte_offset: int) -> Entity | 
         href = attrs.get("href", "")
         user = re.fullmatch(r"tg://user\?id=(\d+)", href)
         if user:
-            return {"type": "text_mention", "user": {"id": int(user.group(1))}}
+            return {"type": "text_mention", "user": _mentioned(int(user.group(1)))}
         return {"type": "text_link", "url": href} if href else None
     if tag == "blockquote":
         return {"type": "expandable_blockquote" if "expandable" in attrs else "blockquote"}
     if tag == "tg-emoji":
         return {"type": "custom_emoji", "custom_emoji_id": attrs.get("emoji-id", "")}
     raise EntityParseError(f'Unsupported start tag "{tag}" at byte offset {byte_offset}')
+
+
+def _mentioned(user_id: int) -> Entity:
+    # Telegram sends the whole User; clients (python-telegram-bot) need is_bot and first_name.
+    # The emulator's formatting knows no names, so the name is left empty.
+    return {"id": user_id, "is_bot": False, "first_name": ""}
 
 
 def parse_html(source: str) -> tuple[str, list[Entity]]:
@@ -279,7 +285,7 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             url = re.sub(r"\\(.)", r"\1", link.group(1))
             user = re.fullmatch(r"tg://user\?id=(\d+)", url)
             entity: Entity = (
-                {"type": "text_mention", "user": {"id": int(user.group(1))}}
+                {"type": "text_mention", "user": _mentioned(int(user.group(1)))}
                 if user
                 else {"type": "text_link", "url": url}
             )
