@@ -229,6 +229,9 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Matches the ids RETURNING hands back (in any order) to the rows of a batch insert:
+    # SQLite cannot return them in order without one INSERT per row.
+    token: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     chat_id: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(32))

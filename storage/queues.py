@@ -5,18 +5,20 @@ Callers own the transaction, as in `storage.repo`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate, OutboxMessage
 from storage.repo import insert_for
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 SENT, SUPERSEDED = "sent", "superseded"
 
 
@@ -126,14 +128,18 @@ async def prune_inbox(session: AsyncSession, before: datetime) -> int:
 
 
 async def add_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert outbox rows; their ids in the order of `rows`."""
+    """Insert outbox rows in one statement; their ids in the order of `rows`."""
     if not rows:
         return []
+    tokens = [uuid.uuid4().hex for _ in rows]
     result = await session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
-        list(rows),
+        insert(cast(Table, OutboxMessage.__table__)).returning(
+            OutboxMessage.token, OutboxMessage.id
+        ),
+        [{**row, "token": token} for row, token in zip(rows, tokens, strict=True)],
     )
-    return list(result.scalars().all())
+    ids = {token: row_id for token, row_id in result.all()}
+    return [ids[token] for token in tokens]
 
 
 async def pending_messages(session: AsyncSession) -> Sequence[OutboxMessage]:
@@ -147,7 +153,11 @@ async def pending_messages(session: AsyncSession) -> Sequence[OutboxMessage]:
 async def settle_messages(session: AsyncSession, outcomes: Sequence[dict[str, Any]]) -> None:
     """Record what became of messages: each dict has id, state and the fields to set."""
     if outcomes:
-        await session.execute(update(OutboxMessage), list(outcomes))
+        fields: dict[str, Any] = {key: bindparam(key) for key in outcomes[0] if key != "id"}
+        await session.execute(
+            update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(fields),
+            [{**{k: v for k, v in o.items() if k != "id"}, "row": o["id"]} for o in outcomes],
+        )
 
 
 async def sent_message_id(session: AsyncSession, outbox_id: int) -> int | None:

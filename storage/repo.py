@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Base,
     Draft,
     Place,
     Resident,
@@ -118,6 +119,10 @@ async def next_ticket_seq(session: AsyncSession, year: int, count: int = 1) -> i
     return int(result.scalar_one())
 
 
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
 def insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (both SQLite and PostgreSQL speak it)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -138,28 +143,8 @@ async def insert_rows(
 ) -> None:
     """Many timeline events or messages in one executemany, no objects kept in the session."""
     if rows:
-        await session.execute(insert(model), list(rows))
-
-
-async def add_event(
-    session: AsyncSession,
-    ticket_id: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    detail: dict[str, Any] | None = None,
-    actor_telegram_id: int | None = None,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket_id,
-        at=at,
-        actor=actor,
-        action=action,
-        detail=detail or {},
-        actor_telegram_id=actor_telegram_id,
-    )
-    session.add(event)
-    return event
+        # Core, not the ORM's bulk insert: nothing is loaded back, and it costs half the CPU.
+        await session.execute(insert(_table(model)), list(rows))
 
 
 async def add_message(session: AsyncSession, message: TicketMessage) -> None:
@@ -173,9 +158,12 @@ async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
 
 async def set_cards(session: AsyncSession, cards: Sequence[tuple[int, int, int]]) -> None:
     """Remember where tickets' cards are (ticket id, chat, message), without loading them."""
+    table = _table(Ticket)
     await session.execute(
-        update(Ticket),
-        [{"id": t, "admin_chat_id": chat, "admin_message_id": msg} for t, chat, msg in cards],
+        update(table)
+        .where(table.c.id == bindparam("ticket"))
+        .values(admin_chat_id=bindparam("chat"), admin_message_id=bindparam("message")),
+        [{"ticket": t, "chat": chat, "message": msg} for t, chat, msg in cards],
     )
 
 

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("method", sa.String(length=32), nullable=False),
