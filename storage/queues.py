@@ -181,3 +181,14 @@ async def counts(session: AsyncSession) -> dict[str, dict[str, int]]:
         result = await session.execute(select(model.state, func.count()).group_by(model.state))
         found[name] = {state: int(n) for state, n in result.all()}
     return found
+
+
+async def recent_sends(session: AsyncSession, since: datetime) -> list[tuple[int, datetime]]:
+    """(chat, when) of the messages sent since `since`, for the flood limits after a restart."""
+    # Rows combined into one message share its id: count the message once.
+    result = await session.execute(
+        select(OutboxMessage.chat_id, func.max(OutboxMessage.sent_at))
+        .where(OutboxMessage.state == SENT, OutboxMessage.sent_at >= since)
+        .group_by(OutboxMessage.chat_id, OutboxMessage.sent_message_id)
+    )
+    return [(chat_id, sent_at) for chat_id, sent_at in result.all() if sent_at is not None]

@@ -296,3 +296,26 @@ def test_a_steady_sender_opens_at_most_count_per_window(gap_seconds: int) -> Non
         assert at - allowed[i - 5] >= timedelta(minutes=2)
     if gap_seconds >= 24:
         assert len(allowed) == 200, "a sender within the rate is never slowed"
+
+
+def test_a_refused_send_takes_no_place_in_the_window() -> None:
+    """A 429 means the message never went out: the chat's next send is not pushed back."""
+    now = [0.0]
+    pacer = Pacer(Limits(), monotonic=lambda: now[0])
+    for i in range(19):
+        now[0] = float(i)
+        pacer.sent(-100)
+    now[0] = 19.0
+    pacer.sent(-100)
+    pacer.refused(-100)
+    assert pacer.chat_ready_at(-100, 19.0) == 19.0
+
+
+def test_sends_of_an_earlier_run_still_count_after_a_restart() -> None:
+    now = [100.0]
+    pacer = Pacer(Limits(), monotonic=lambda: now[0])
+    for seconds_ago in (5.0, 1.0, 3.0, 2.0, 4.0) * 4:
+        pacer.sent_earlier(-100, seconds_ago)
+    # Twenty in the last five seconds: the group's window (66 s with the margin) is full.
+    assert pacer.chat_ready_at(-100, 100.0) == pytest.approx(95.0 + 66.0)
+    assert pacer.chat_ready_at(-200, 100.0) == 100.0

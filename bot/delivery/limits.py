@@ -77,6 +77,22 @@ class Pacer:
         self._total.record(now)
         self._chat(chat_id).record(now)
 
+    def refused(self, chat_id: int) -> None:
+        """The last message counted for the chat was refused (429): it never went out, so it
+        takes no place in the windows."""
+        for window in (self._chat(chat_id), self._total):
+            if window.times:
+                window.times.pop()
+
+    def sent_earlier(self, chat_id: int, seconds_ago: float) -> None:
+        """Count a message sent before this process started (the windows outlive a restart)."""
+        at = self.monotonic() - seconds_ago
+        for window in (self._chat(chat_id), self._total):
+            window.times.append(at)
+            # Rows come in any order: keep each window sorted.
+            if len(window.times) > 1 and window.times[-2] > at:
+                window.times = deque(sorted(window.times))
+
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said to wait (429 retry_after): nothing goes to the chat until then."""
         self._held[chat_id] = self.monotonic() + seconds

@@ -55,6 +55,7 @@ NOT_MODIFIED = "message is not modified"
 # Recording what was sent waits this long to record more at once: on SQLite every transaction
 # queues for the one connection the intake needs too.
 SETTLE_LINGER = 0.05
+RECENT = timedelta(seconds=70)  # longer than Telegram's longest window (a group's minute)
 
 
 @dataclass
@@ -151,8 +152,13 @@ class Sender:
 
     async def start(self) -> None:
         """Load what earlier runs left unsent, then deliver until stopped."""
+        now = self._clock.now()
         async with self._sessions() as session:
             rows = await queues.pending_messages(session)
+            recent = await queues.recent_sends(session, now - RECENT)
+        # What an earlier run sent in the last minute still counts against Telegram's limits.
+        for chat_id, sent_at in recent:
+            self._pacer.sent_earlier(chat_id, (now - sent_at).total_seconds())
         self.enqueue([queued_from_row(row) for row in rows])
         if rows:
             log.info("%d outbox messages left from before", len(rows))
@@ -255,6 +261,7 @@ class Sender:
                 log.warning(
                     "Telegram asks to wait %.0f s before writing to chat %s", wait, batch.chat_id
                 )
+                self._pacer.refused(batch.chat_id)
                 self._pacer.hold(batch.chat_id, wait)
                 return  # the rows stay queued, first in line
             except TelegramError as exc:
