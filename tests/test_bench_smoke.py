@@ -69,12 +69,6 @@ async def test_limits_scenario_loses_nothing_and_gets_no_429(tmp_path: Path) -> 
     assert run.refusals == run.stats.flood_waits == 0
 
 
-@pytest.mark.xfail(
-    reason="the emulator returns text_mention entities without first_name/is_bot, so PTB cannot "
-    "parse the answer to a combined acknowledgement and the sender sends it again and again "
-    "(bot/sandbox/emulator/formatting.py); remove this marker once that is fixed",
-    strict=False,
-)
 async def test_limits_scenario_combines_acks_when_the_group_is_at_its_limit(
     tmp_path: Path,
 ) -> None:

@@ -51,22 +51,7 @@ async def busy(tmp_path: Path, clock: FakeClock) -> AsyncIterator[EmulatedDesk]:
         limits=Limits(group_window=GROUP_WINDOW),
         emulator_limits=FloodLimits(group_window=GROUP_WINDOW),
     ) as world:
-        world.emu.on_call(_full_mentions)
         yield world
-
-
-def _full_mentions(call: Call) -> None:
-    """Answer like Telegram: a `text_mention` entity carries a whole User. The emulator gives
-    only its id (bot/sandbox/emulator/formatting.py), which python-telegram-bot cannot parse,
-    so the sender would take every combined acknowledgement (it names members with
-    tg://user links) for a failed send and send it again and again. Remove this once the
-    emulator fills the user in."""
-    response = call.response if call.ok and isinstance(call.response, dict) else {}
-    for entity in response.get("entities", []):
-        user = entity.get("user")
-        if entity.get("type") == "text_mention" and isinstance(user, dict):
-            user.setdefault("is_bot", False)
-            user.setdefault("first_name", "")
 
 
 def ok_sends(world: EmulatedDesk, chat_id: int, since: int = 0) -> list[Call]:
