@@ -17,6 +17,8 @@ from bot.deadlines import due_at
 from bot.delivery.outbox import Outbox, Outgoing
 from bot.dto import EventView, TicketDetail, TicketView
 from bot.errors import BadTicketNumber, TicketNotFound
+from bot.lifecycle import ACTIVE as ACTIVE_STATUSES
+from bot.lifecycle import Level, Status
 from bot.messages import Messages
 from bot.places import PlaceDirectory
 from nlp.classifier import Classification, Classifier
@@ -26,10 +28,8 @@ from storage.models import Ticket, TicketEvent, TicketMessage
 
 log = logging.getLogger(__name__)
 
-# Statuses a ticket moves through; the labels people read are in texts.toml [status].
-OPEN = "open"
-# Still being handled: offered as "same matter?" and open to supporters.
-ACTIVE = ("open", "accepted", "answered")
+# Still being handled: offered as "same matter?" and open to supporters (bot/lifecycle.py).
+ACTIVE = tuple(sorted(ACTIVE_STATUSES))
 
 NUMBER_RE = re.compile(r"^(\d{4})-?(\d{6,})$")
 DASHES = str.maketrans({"—": "-", "－": "-", "–": "-", "_": "-"})
@@ -207,8 +207,8 @@ class TicketService:
             "complexity": result.complexity,
             "keywords": list(result.keywords),
             "confidence": result.confidence,
-            "status": OPEN,
-            "level": "village",
+            "status": Status.OPEN.value,
+            "level": Level.VILLAGE.value,
             "photo_file_ids": list(new.photo_file_ids),
             "latitude": new.location[0] if new.location else None,
             "longitude": new.location[1] if new.location else None,

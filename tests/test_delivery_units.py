@@ -319,3 +319,15 @@ def test_sends_of_an_earlier_run_still_count_after_a_restart() -> None:
     # Twenty in the last five seconds: the group's window (66 s with the margin) is full.
     assert pacer.chat_ready_at(-100, 100.0) == pytest.approx(95.0 + 66.0)
     assert pacer.chat_ready_at(-200, 100.0) == 100.0
+
+
+def test_a_slow_answer_pushes_the_chat_s_next_send_back() -> None:
+    """A request that took long may have reached Telegram late: the chat's window counts the
+    message from its answer, not from when it left."""
+    now = [0.0]
+    pacer = Pacer(Limits(), monotonic=lambda: now[0])
+    pacer.sent(42)
+    now[0] = 0.4
+    pacer.landed(42)
+    assert pacer.chat_ready_at(42, 0.4) == pytest.approx(0.4 + 1.1)
+    assert pacer.total_ready_at(0.4) == 0.4

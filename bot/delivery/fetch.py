@@ -87,5 +87,6 @@ class Fetcher:
                 [StoredUpdate(uid, payload, 0) for uid, payload in batch if uid in new],
                 {u.update_id: u for u in updates if u.update_id in new},
             )
-            offset = max(uid for uid, _ in batch) + 1
-            self.highest = offset - 1
+            # A redelivered older update must not move either back.
+            self.highest = max(self.highest, *(uid for uid, _ in batch))
+            offset = max(offset, self.highest + 1)

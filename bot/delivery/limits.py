@@ -77,6 +77,14 @@ class Pacer:
         self._total.record(now)
         self._chat(chat_id).record(now)
 
+    def landed(self, chat_id: int) -> None:
+        """The chat's last message was answered: Telegram counted it at some moment up to now.
+        Counting it from now keeps the next one a whole window after it however long the
+        request travelled (one message per chat is in flight at a time)."""
+        window = self._chat(chat_id)
+        if window.times:
+            window.times[-1] = max(window.times[-1], self.monotonic())
+
     def refused(self, chat_id: int) -> None:
         """The last message counted for the chat was refused (429): it never went out, so it
         takes no place in the windows."""

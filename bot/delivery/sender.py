@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import warnings
 from collections import OrderedDict
@@ -112,7 +111,8 @@ class Sender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._announced: set[int] = set()
         self._parents: OrderedDict[int, int] = OrderedDict()  # card row → its message id
-        self._wake = asyncio.Event()
+        self._wake = _Alarm()
+        self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
         self._settle: GroupCommit[_Outcome, None] = GroupCommit(
             self._write_outcomes, linger=SETTLE_LINGER
@@ -138,7 +138,7 @@ class Sender:
         for old in superseded:
             self._due.pop(old.id, None)
             self._record(_Outcome(old, queues.SUPERSEDED))
-        self._wake.set()
+        self._wake.ring()
 
     @property
     def backlog(self) -> int:
@@ -169,6 +169,7 @@ class Sender:
 
         What is not sent stays in the outbox for the next start.
         """
+        self._stopping = True
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
@@ -183,12 +184,11 @@ class Sender:
     # --- the loop ------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             next_at = self._start_ready()
             timeout = None if next_at is None else max(next_at - self._pacer.monotonic(), 0.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await self._wake.wait(timeout)
 
     def _start_ready(self) -> float | None:
         """Start every send that may go now; returns when the next one may, if one waits."""
@@ -222,7 +222,7 @@ class Sender:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox send crashed", exc_info=task.exception())
-        self._wake.set()
+        self._wake.ring()
 
     def _take(self, chat_id: int, now: float) -> _Batch:
         """The next thing to send to the chat: combined when more waits than the limit allows."""
@@ -273,6 +273,7 @@ class Sender:
                 log.exception("outbox send to chat %s failed unexpectedly", batch.chat_id)
                 self._failed(batch, BadRequest(f"unexpected {type(exc).__name__}"))
                 return
+            self._pacer.landed(batch.chat_id)
             self._succeeded(batch, message_id)
         finally:
             self._busy.discard(batch.chat_id)
@@ -294,10 +295,9 @@ class Sender:
         self.stats.sent += 1
 
     def _failed(self, batch: _Batch, exc: TelegramError) -> None:
-        permanent = isinstance(exc, Forbidden) or (
-            isinstance(exc, BadRequest) and NOT_MODIFIED not in exc.message
-        )
-        if isinstance(exc, BadRequest) and NOT_MODIFIED in exc.message:
+        unchanged = isinstance(exc, BadRequest) and NOT_MODIFIED in exc.message.lower()
+        permanent = isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and not unchanged)
+        if unchanged:
             self._succeeded(batch, None)  # the message already shows this: nothing to do
             return
         if batch.announces:
@@ -434,6 +434,46 @@ def _fitting(rows: list[QueuedMessage]) -> list[QueuedMessage]:
             break
         taken.append(row)
     return taken
+
+
+class _Alarm:
+    """Wakes the sender's loop when rung, or after a timeout.
+
+    Not asyncio.wait_for on an Event: on Python 3.11 wait_for can swallow a cancellation that
+    arrives as its wait ends (a known race); the loop then went on waiting for ever and
+    shutdown with it. Cancelling a plain future cannot be lost.
+    """
+
+    def __init__(self) -> None:
+        self._rung = False
+        self._future: asyncio.Future[None] | None = None
+
+    def ring(self) -> None:
+        self._rung = True
+        if self._future is not None:
+            _settle_future(self._future)
+
+    def clear(self) -> None:
+        self._rung = False
+
+    async def wait(self, timeout: float | None) -> None:  # noqa: ASYNC109 - the alarm's own
+        """Return once rung (since the last clear) or after `timeout` seconds."""
+        if self._rung:
+            return
+        loop = asyncio.get_running_loop()
+        future = self._future = loop.create_future()
+        timer = loop.call_later(timeout, _settle_future, future) if timeout is not None else None
+        try:
+            await future
+        finally:
+            self._future = None
+            if timer is not None:
+                timer.cancel()
+
+
+def _settle_future(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _markup(keyboard: Keyboard | None) -> dict[str, Any] | None:

@@ -88,7 +88,9 @@ async def emulated_desk(
             settings, clock, limits=limits or UNLIMITED, poll_timeout=poll_timeout
         )
         await start_application(app)
-        emu.bot_idle = delivery_of(app).idle
+        delivery, before = delivery_of(app), emu.last_update_id
+        # Before the first update there is nothing to have fetched.
+        emu.bot_idle = lambda last: delivery.idle(0 if last <= before else last)
         try:
             yield EmulatedDesk(emu, app, places, chats)
         finally:
