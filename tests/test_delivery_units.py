@@ -43,7 +43,8 @@ def pacer(limits: Limits | None = None) -> tuple[Pacer, Ticks]:
 def test_a_chat_takes_its_count_per_window_then_waits(
     chat_id: int, count: int, window: float, margin: float
 ) -> None:
-    p, ticks = pacer(Limits(margin=margin))
+    # The group's burst guard (tested below) set to the whole window, to see the window alone.
+    p, ticks = pacer(Limits(margin=margin, group_burst=20))
     start = ticks.now
     for _ in range(count):
         assert p.chat_ready_at(chat_id, ticks.now) == ticks.now
@@ -80,7 +81,7 @@ def test_a_429_holds_the_chat_for_the_time_named(seconds: float) -> None:
 
 @pytest.mark.parametrize("sent", [0, 1, 19, 20, 25])
 def test_backlog_allowance_is_what_the_group_window_still_takes(sent: int) -> None:
-    p, _ = pacer()
+    p, _ = pacer(Limits(group_burst=20))
     for _ in range(sent):
         p.sent(GROUP)
     assert p.backlog_allowance(GROUP) == max(20 - sent, 0)
@@ -301,7 +302,7 @@ def test_a_steady_sender_opens_at_most_count_per_window(gap_seconds: int) -> Non
 def test_a_refused_send_takes_no_place_in_the_window() -> None:
     """A 429 means the message never went out: the chat's next send is not pushed back."""
     now = [0.0]
-    pacer = Pacer(Limits(), monotonic=lambda: now[0])
+    pacer = Pacer(Limits(group_burst=20), monotonic=lambda: now[0])
     for i in range(19):
         now[0] = float(i)
         pacer.sent(-100)
@@ -331,3 +332,18 @@ def test_a_slow_answer_pushes_the_chat_s_next_send_back() -> None:
     pacer.landed(42)
     assert pacer.chat_ready_at(42, 0.4) == pytest.approx(0.4 + 1.1)
     assert pacer.total_ready_at(0.4) == 0.4
+
+
+def test_a_group_keeps_most_of_its_minute_for_later() -> None:
+    """Three messages in the first seconds, then one as each share of the window frees: a
+    burst of reports finds room left, and what waits is combined meanwhile."""
+    p, ticks = pacer(Limits(margin=0.0))
+    start = ticks.now
+    for _ in range(3):
+        assert p.chat_ready_at(GROUP, ticks.now) == ticks.now
+        p.sent(GROUP)
+    assert p.backlog_allowance(GROUP) == 0
+    assert p.chat_ready_at(GROUP, ticks.now) == pytest.approx(start + 9.0), "3 in 60 * 3/20 s"
+    ticks.now = start + 9.0
+    assert p.backlog_allowance(GROUP) == 3
+    assert p.chat_ready_at(PRIVATE, ticks.now) == ticks.now, "private chats have no such guard"

@@ -64,9 +64,6 @@ class Dispatcher:
         self._parsed: dict[int, Update] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self.handled = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     def add(self, updates: list[StoredUpdate], parsed: dict[int, Update] | None = None) -> None:
         """Queue stored updates for handling; `parsed`: the same updates as the fetcher already
@@ -83,10 +80,6 @@ class Dispatcher:
     @property
     def pending(self) -> int:
         return len(self._queue) + len(self._running)
-
-    async def idle(self) -> None:
-        """Wait until nothing is queued or running."""
-        await self._idle.wait()
 
     async def stop(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown budget
         """Start nothing new; give the running handlers `timeout` seconds. What is left stays
@@ -107,10 +100,6 @@ class Dispatcher:
             task = asyncio.create_task(self._handle(key, stored))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        if self._running or len(self._queue):
-            self._idle.clear()
-        else:
-            self._idle.set()
 
     async def _handle(self, key: ConversationKey, stored: StoredUpdate) -> None:
         try:
@@ -120,7 +109,6 @@ class Dispatcher:
         finally:
             self._known.discard(stored.update_id)
             self._queue.done(key)
-            self.handled += 1
             asyncio.get_running_loop().call_soon(self._pump)
 
     async def _run(self, stored: StoredUpdate) -> None:

@@ -21,6 +21,10 @@ class Limits:
     private_window: float = 1.0
     group: int = 20
     group_window: float = 60.0
+    # A group's minute is not spent in its first seconds: at most this many messages in the
+    # same share of the window (3 in 9 s). A burst of reports then finds the group with room
+    # left, and what waits meanwhile is combined into one message instead of waiting a minute.
+    group_burst: int = 3
     # Our clock and the server's differ by the request's travel time: keep a margin.
     margin: float = 0.1
 
@@ -50,23 +54,28 @@ class Pacer:
         self.monotonic = monotonic
         margin = 1.0 + limits.margin
         self._total = _Window(limits.total, limits.total_window * margin)
-        self._chats: dict[int, _Window] = {}
+        self._chats: dict[int, list[_Window]] = {}
         self._held: dict[int, float] = {}
 
-    def _chat(self, chat_id: int) -> _Window:
-        window = self._chats.get(chat_id)
-        if window is None:
+    def _chat(self, chat_id: int) -> list[_Window]:
+        windows = self._chats.get(chat_id)
+        if windows is None:
             limits, margin = self._limits, 1.0 + self._limits.margin
             if chat_id > 0:
-                window = _Window(limits.private, limits.private_window * margin)
+                windows = [_Window(limits.private, limits.private_window * margin)]
             else:
-                window = _Window(limits.group, limits.group_window * margin)
-            self._chats[chat_id] = window
-        return window
+                share = limits.group_window * limits.group_burst / limits.group
+                windows = [
+                    _Window(limits.group, limits.group_window * margin),
+                    _Window(limits.group_burst, share * margin),
+                ]
+            self._chats[chat_id] = windows
+        return windows
 
     def chat_ready_at(self, chat_id: int, now: float) -> float:
         """When the chat's own limit (or a 429's wait) allows the next message."""
-        return max(self._chat(chat_id).ready_at(now), self._held.get(chat_id, now))
+        ready = max(window.ready_at(now) for window in self._chat(chat_id))
+        return max(ready, self._held.get(chat_id, now))
 
     def total_ready_at(self, now: float) -> float:
         return self._total.ready_at(now)
@@ -74,28 +83,29 @@ class Pacer:
     def sent(self, chat_id: int) -> None:
         """Count a message to the chat, at the moment it is handed to the network."""
         now = self.monotonic()
-        self._total.record(now)
-        self._chat(chat_id).record(now)
+        for window in (*self._chat(chat_id), self._total):
+            window.record(now)
 
     def landed(self, chat_id: int) -> None:
         """The chat's last message was answered: Telegram counted it at some moment up to now.
         Counting it from now keeps the next one a whole window after it however long the
         request travelled (one message per chat is in flight at a time)."""
-        window = self._chat(chat_id)
-        if window.times:
-            window.times[-1] = max(window.times[-1], self.monotonic())
+        now = self.monotonic()
+        for window in self._chat(chat_id):
+            if window.times:
+                window.times[-1] = max(window.times[-1], now)
 
     def refused(self, chat_id: int) -> None:
         """The last message counted for the chat was refused (429): it never went out, so it
         takes no place in the windows."""
-        for window in (self._chat(chat_id), self._total):
+        for window in (*self._chat(chat_id), self._total):
             if window.times:
                 window.times.pop()
 
     def sent_earlier(self, chat_id: int, seconds_ago: float) -> None:
         """Count a message sent before this process started (the windows outlive a restart)."""
         at = self.monotonic() - seconds_ago
-        for window in (self._chat(chat_id), self._total):
+        for window in (*self._chat(chat_id), self._total):
             window.times.append(at)
             # Rows come in any order: keep each window sorted.
             if len(window.times) > 1 and window.times[-2] > at:
@@ -106,7 +116,10 @@ class Pacer:
         self._held[chat_id] = self.monotonic() + seconds
 
     def backlog_allowance(self, chat_id: int) -> int:
-        """How many more messages the chat's window takes right now (0 when at its limit)."""
-        window = self._chat(chat_id)
-        window.ready_at(self.monotonic())
-        return max(window.count - len(window.times), 0)
+        """How many more messages the chat's windows take right now (0 when at a limit)."""
+        now = self.monotonic()
+        room = []
+        for window in self._chat(chat_id):
+            window.ready_at(now)  # drops what has left the window
+            room.append(max(window.count - len(window.times), 0))
+        return min(room)
