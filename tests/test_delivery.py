@@ -394,8 +394,13 @@ async def test_one_member_flooding_a_group_opens_few_tickets_and_loses_nothing(
     group_sends = ok_sends(limited, group.id)
     notices = [c for c in group_sends if "短时间内反映了好几件事" in c.params["text"]]
     assert len(notices) == 1 and tickets[-1].number in notices[0].params["text"]
-    assert len(group_sends) == 6, "five acknowledgements and the notice"
-    assert len(ok_sends(limited, admin.id)) == 5, "five cards"
+    # Five acknowledgements (the last ones combined once the group's first seconds are used)
+    # and the notice.
+    assert len(group_sends) <= 6
+    acknowledged = " ".join(c.params["text"] for c in group_sends if c not in notices)
+    assert all(t.number in acknowledged for t in tickets)
+    cards = [c.params["text"] for c in ok_sends(limited, admin.id)]
+    assert all(sum(f"新工单 {t.number}" in text for text in cards) == 1 for t in tickets)
     no_refusals(limited)
 
 

@@ -20,7 +20,9 @@ from bot.settings import Settings
 TOKEN = "123456789:FENGQIAO-EMULATED"
 BOT_USERNAME = "FengqiaoDeskBot"
 # No pacing at all: for an emulator without limits (tests of behaviour, the sandbox).
-UNLIMITED = Limits(total=1_000_000, private=1_000_000, group=1_000_000, margin=0.0)
+UNLIMITED = Limits(
+    total=1_000_000, private=1_000_000, group=1_000_000, group_burst=1_000_000, margin=0.0
+)
 
 
 @dataclass
