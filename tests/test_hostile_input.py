@@ -4,7 +4,7 @@ reading others' words, and an installed desk whose config lives outside the sour
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,14 @@ MARKUP = "x<y & <b>A</b> \"q\" 'a' &amp;"
 @pytest.fixture
 def texts() -> Texts:
     return Texts.load(CONFIG)
+
+
+@pytest.fixture
+def running(limited: EmulatedDesk) -> Iterator[EmulatedDesk]:
+    """The flows here run with Telegram's flood limits on both sides, as the desk meets them,
+    and never draw a 429."""
+    yield limited
+    assert limited.emu.flood_refusals == []
 
 
 def shown(html: str) -> str:
