@@ -173,7 +173,12 @@ class TicketService:
                     session, view.id, "system", "card_failed", None, {"reason": "no admin chat"}
                 )
             else:
-                cards += self._messages.card(view, view.admin_chat_id)
+                # `under` counts within one card's messages; here they follow other cards.
+                base = len(cards)
+                cards += [
+                    m if m.under is None else replace(m, under=base + m.under)
+                    for m in self._messages.card(view, view.admin_chat_id)
+                ]
         await self._outbox.put(session, cards)
         fresh = iter(views)
         return [None if _source(new) in opened else next(fresh) for new in requests]

@@ -17,9 +17,10 @@ from bot.desk import Desk, open_desk
 from bot.dto import Origin, Person
 from bot.errors import AlreadyHandled
 from bot.settings import Settings
+from bot.tickets import NewTicket
 from storage import queues, repo
 from storage.models import OutboxMessage, Resident, TicketEvent, TicketMessage
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, START
 
 GROUPS = {"qingxi": -1001000000102, "taoyuan": -1001000000202}
 REPORTS = [
@@ -180,3 +181,35 @@ async def test_concurrent_previews_index_each_new_ticket_once(desk: Desk) -> Non
     hits = await asyncio.gather(*(similar(3600 + i) for i in range(8)))
     assert sorted(added) == sorted({t.id for t in await desk.tickets.all()})
     assert all(h and h[0].text.startswith("村口的垃圾池") for h in hits)
+
+
+async def test_photos_of_a_batch_go_under_their_own_cards(desk: Desk) -> None:
+    """Several new tickets with photos in one transaction: each photo replies to its own card."""
+    async with desk.sessions() as session, session.begin():
+        residents = await repo.upsert_residents(
+            session, [(3700, "居民", "qingxi"), (3701, "居民", "qingxi")], START
+        )
+        result = desk.classifier.classify(REPORTS[0])
+        await desk.tickets.open_many(
+            session,
+            [
+                NewTicket(
+                    resident_id=residents[tid],
+                    resident_telegram_id=tid,
+                    resident_name="居民",
+                    place_id="qingxi",
+                    text=REPORTS[0],
+                    result=result,
+                    source="private",
+                    chat_id=tid,
+                    photo_file_ids=(f"photo-{tid}-a", f"photo-{tid}-b"),
+                )
+                for tid in (3700, 3701)
+            ],
+        )
+    async with desk.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    cards = {r.ticket_id: r.id for r in rows if r.purpose == "card"}
+    photos = [r for r in rows if r.purpose == "card_extra"]
+    assert len(cards) == 2 and len(photos) == 4
+    assert all(p.parent_id == cards[p.ticket_id] for p in photos)
