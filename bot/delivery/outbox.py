@@ -63,11 +63,12 @@ def payload_of(message: Outgoing) -> dict[str, Any]:
     payload: dict[str, Any] = {}
     if message.text:
         payload["text"] = message.text
-    if message.keyboard is not None:
-        payload["keyboard"] = [
-            [{"text": b.text, "data": b.data, "url": b.url} for b in row]
-            for row in message.keyboard
-        ]
+    if message.keyboard:
+        # Stored as the Bot API's reply_markup, sent as it is. No keyboard (None, or () on an
+        # edit) sends none, and an edit without one removes the message's buttons.
+        payload["reply_markup"] = {
+            "inline_keyboard": [[_button(b) for b in row] for row in message.keyboard]
+        }
     if message.reply_to is not None:
         payload["reply_to"] = message.reply_to
     if message.edit_message_id is not None:
@@ -79,11 +80,10 @@ def payload_of(message: Outgoing) -> dict[str, Any]:
     return payload
 
 
-def keyboard_of(payload: dict[str, Any]) -> Keyboard | None:
-    rows = payload.get("keyboard")
-    if rows is None:
-        return None
-    return tuple(tuple(Button(b["text"], b.get("data"), b.get("url")) for b in row) for row in rows)
+def _button(button: Button) -> dict[str, str | None]:
+    if button.url:
+        return {"text": button.text, "url": button.url}
+    return {"text": button.text, "callback_data": button.data}
 
 
 Listener = Callable[[list[QueuedMessage]], None]

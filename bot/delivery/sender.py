@@ -33,11 +33,10 @@ from telegram.request._requestparameter import RequestParameter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.batching import GroupCommit
-from bot.buttons import Keyboard
 from bot.clock import Clock
 from bot.delivery.kinds import Method, Priority, Purpose
 from bot.delivery.limits import Pacer
-from bot.delivery.outbox import QueuedMessage, keyboard_of, queued_from_row
+from bot.delivery.outbox import QueuedMessage, queued_from_row
 from bot.lengths import utf16_len
 from bot.messages import Messages
 from bot.tickets import TicketService
@@ -340,10 +339,8 @@ class Sender:
             return await self._post("sendMessage", {"chat_id": batch.chat_id, **_html(batch.text)})
         payload = row.payload
         params: dict[str, Any] = {"chat_id": row.chat_id}
-        markup = _markup(keyboard_of(payload))
-        if markup is not None:
-            # An edit without reply_markup removes the message's buttons, as intended.
-            params["reply_markup"] = markup
+        if "reply_markup" in payload:
+            params["reply_markup"] = payload["reply_markup"]
         if row.method in (Method.SEND, Method.PHOTO, Method.LOCATION):
             reply_to = await self._reply_to(row)
             if reply_to is not None:
@@ -474,22 +471,6 @@ class _Alarm:
 def _settle_future(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _markup(keyboard: Keyboard | None) -> dict[str, Any] | None:
-    if not keyboard:
-        return None
-    return {
-        "inline_keyboard": [
-            [
-                {"text": b.text, "url": b.url}
-                if b.url
-                else {"text": b.text, "callback_data": b.data}
-                for b in row
-            ]
-            for row in keyboard
-        ]
-    }
 
 
 def _html(text: str | None) -> dict[str, Any]:
