@@ -155,6 +155,13 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     due_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Bumped by every transition: the compare-and-set that lets exactly one of two cadres win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    handler_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    handler_name: Mapped[str] = mapped_column(String(256), default="")
+    unsatisfied_here: Mapped[int] = mapped_column(Integer, default=0)  # 不满意 at this level
+    answers: Mapped[int] = mapped_column(Integer, default=0)  # ratings name the answer they rate
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
@@ -225,6 +232,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_state_id", "state", "id"),
+        # A reply to one of the bot's messages is about the ticket that message was about.
+        Index("ix_outbox_chat_sent", "chat_id", "sent_message_id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -252,3 +261,124 @@ class OutboxMessage(Base):
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(String(256), default=None)
+
+
+class Staff(Base):
+    """A cadre: a role and a jurisdiction (a place and everything under it)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(256), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    place_id: Mapped[str] = mapped_column(ForeignKey("places.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OneTimeCode(Base):
+    """A staff invitation or a chat-binding code: used once, then spent."""
+
+    __tablename__ = "one_time_codes"
+
+    code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # invite | bind
+    place_id: Mapped[str] = mapped_column(ForeignKey("places.id"))
+    role: Mapped[str | None] = mapped_column(String(16), default=None)  # for an invitation
+    created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(BigInteger, default=None)  # a person or a chat
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ChatBinding(Base):
+    """A chat linked to a place with /bind; it wins over config/places.toml."""
+
+    __tablename__ = "chat_bindings"
+
+    place_id: Mapped[str] = mapped_column(ForeignKey("places.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)  # admin | group
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[datetime]
+
+
+class Ban(Base):
+    """A sender whose messages are kept but open no tickets."""
+
+    __tablename__ = "bans"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    by_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Who granted, revoked, invited, bound or banned what, and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class KeptMessage(Base):
+    """What a banned sender wrote: kept, never turned into a ticket."""
+
+    __tablename__ = "kept_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class Rating(Base):
+    """A resident's 满意 / 基本满意 / 不满意 on one answer; one per person per answer."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("ticket_id", "answer", "resident_telegram_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    answer: Mapped[int] = mapped_column(Integer)
+    resident_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    rating: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class CategoryCorrection(Base):
+    """A cadre moved a ticket to another category: the text and both labels, to learn from."""
+
+    __tablename__ = "category_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    text: Mapped[str] = mapped_column(Text)
+    old_category: Mapped[str] = mapped_column(String(64))
+    new_category: Mapped[str] = mapped_column(String(64))
+    by_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+
+
+class PendingInput(Base):
+    """Someone the desk waits on for words: a cadre's answer, note or reason after pressing
+    回复 / 办结 / 驳回 / 备注, or a comment on a rating. One per person per chat."""
+
+    __tablename__ = "pending_inputs"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
