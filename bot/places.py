@@ -98,6 +98,21 @@ class PlaceDirectory:
     def village_for(self, place_id: str) -> PlaceInfo | None:
         return next((p for p in self.chain(place_id) if p.level == "village"), None)
 
+    def covers(self, jurisdiction_id: str, place_id: str) -> bool:
+        """Whether `place_id` is the place `jurisdiction_id` or lies under it."""
+        return any(p.id == jurisdiction_id for p in self.chain(place_id))
+
+    def at_level(self, place_id: str, level: str) -> PlaceInfo | None:
+        """The place's ancestor (or itself) at `level`: who handles a ticket there."""
+        return next((p for p in self.chain(place_id) if p.level == level), None)
+
+    def admin_chat_at(self, place_id: str, level: str) -> int | None:
+        """The admin chat that handles a ticket of `place_id` escalated to `level`: the nearest
+        one at or above that level."""
+        chain = self.chain(place_id)
+        start = next((i for i, p in enumerate(chain) if p.level == level), 0)
+        return next((p.admin_chat_id for p in chain[start:] if p.admin_chat_id is not None), None)
+
 
 def _walk(
     node: Mapping[str, Any], level: str, parent_id: str | None, where: str
