@@ -319,7 +319,7 @@ async def desk_group_run(n: int, latency_n: int, db_dir: Path) -> Run:
         emu = world.emu
         groups = {village: world.group_of(village) for village in VILLAGES}
         group_ids = {chat.id for chat in groups.values()}
-        admin_ids = {world.admin_of(village).id for village in VILLAGES}
+        admin_ids = {p.admin_chat_id for p in world.places if p.admin_chat_id is not None}
         injected: dict[tuple[int, int], float] = {}
         acked: dict[tuple[int, int], float] = {}
         cards = Counter()
@@ -396,7 +396,7 @@ async def desk_private_run(n: int, latency_n: int, db_dir: Path) -> Run:
     url = f"sqlite+aiosqlite:///{db_dir / 'private.db'}"
     async with emulated_desk(url, CONFIG, poll_timeout=POLL_TIMEOUT) as world:
         emu = world.emu
-        admin_ids = {world.admin_of(village).id for village in VILLAGES}
+        admin_ids = {p.admin_chat_id for p in world.places if p.admin_chat_id is not None}
         users: dict[int, User] = {}
         chats: dict[int, Chat] = {}
         injected: dict[int, float] = {}

@@ -33,9 +33,15 @@ SET_PLACE = "p:"  # + village id
 # In groups the question is the message the answer replies to, so the data needs no id.
 GROUP_FAQ_SOLVED, GROUP_FAQ_HUMAN = "g:fok", "g:fhu"
 
+ANONYMOUS = "anon"  # submit without showing the resident's name to the cadres
+
 DRAFT_PATTERN = r"^d:"
 PLACE_PATTERN = r"^p:"
 GROUP_FAQ_PATTERN = r"^g:"
+# Card actions "k:<action>:<ticket id>[:<argument>]" and ratings "r:<ticket id>:<answer>:<r>".
+# They name what to act on; the server decides whether the presser may (bot/cadres.py).
+CARD_PATTERN = r"^k:"
+RATE_PATTERN = r"^r:"
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,10 @@ def draft(texts: Texts, view: DraftView) -> Keyboard:
     submit = texts("buttons.submit_new" if view.similar else "buttons.submit")
     return (
         *join,
-        (Button(submit, draft_data(SUBMIT, view)),),
+        (
+            Button(submit, draft_data(SUBMIT, view)),
+            Button(texts("buttons.submit_anonymous"), draft_data(ANONYMOUS, view)),
+        ),
         (
             Button(texts("buttons.change_category"), draft_data(CATEGORIES, view)),
             Button(texts("buttons.cancel"), draft_data(CANCEL, view)),
@@ -104,13 +113,11 @@ def group_faq(texts: Texts) -> Keyboard:
 
 def categories(texts: Texts, view: DraftView, choices: list[tuple[str, str]]) -> Keyboard:
     buttons = [Button(label, draft_data(SET_CATEGORY, view, cid)) for cid, label in choices]
-    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    return (*rows, (Button(texts("buttons.back"), draft_data(BACK, view)),))
+    return (*rows_of(buttons, 2), (Button(texts("buttons.back"), draft_data(BACK, view)),))
 
 
 def places(villages: list[PlaceInfo]) -> Keyboard:
-    buttons = [Button(v.name, SET_PLACE + v.id) for v in villages]
-    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return rows_of([Button(v.name, SET_PLACE + v.id) for v in villages], 2)
 
 
 def continue_privately(texts: Texts, bot_username: str, number: str | None = None) -> Keyboard:
@@ -118,3 +125,60 @@ def continue_privately(texts: Texts, bot_username: str, number: str | None = Non
     start = f"?start=t{number.replace('-', '')}" if number else ""
     url = f"https://t.me/{bot_username}{start}"
     return ((Button(texts("group.continue_privately"), url=url),),)
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A card or rating button, decoded: what it asks, on which ticket, with what argument."""
+
+    action: str
+    ticket_id: int
+    arg: str | None = None
+
+
+def card_data(action: str, ticket_id: int, arg: str | None = None) -> str:
+    return ":".join(["k", action, str(ticket_id), *([arg] if arg is not None else [])])
+
+
+def parse_card_data(data: str) -> Pressed | None:
+    parts = data.split(":", 3)
+    if len(parts) < 3 or parts[0] != "k" or not parts[2].isdigit():
+        return None
+    return Pressed(parts[1], int(parts[2]), parts[3] if len(parts) == 4 else None)
+
+
+def rate_data(ticket_id: int, answer: int, rating: str) -> str:
+    return f"r:{ticket_id}:{answer}:{rating}"
+
+
+def parse_rate_data(data: str) -> tuple[int, int, str] | None:
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != "r" or not (parts[1] + parts[2]).isdigit():
+        return None
+    return int(parts[1]), int(parts[2]), parts[3]
+
+
+def rows_of(buttons: list[Button], width: int) -> Keyboard:
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
+def card(texts: Texts, ticket_id: int, actions: list[str]) -> Keyboard:
+    """The card's buttons: the actions its status allows, labelled from the catalogue."""
+    return rows_of([Button(texts(f"buttons.{a}"), card_data(a, ticket_id)) for a in actions], 4)
+
+
+def rating(texts: Texts, ticket_id: int, answer: int, ratings: list[str]) -> Keyboard:
+    return (
+        tuple(Button(texts(f"buttons.rate_{r}"), rate_data(ticket_id, answer, r)) for r in ratings),
+    )
+
+
+def choices(
+    ticket_id: int, action: str, options: list[tuple[str, str]], cancel: str, width: int = 2
+) -> Keyboard:
+    """A list to pick from (categories, transfer targets, common answers), and 取消."""
+    picks = [Button(label, card_data(action, ticket_id, value)) for value, label in options]
+    return (*rows_of(picks, width), (Button(cancel, card_data(CANCEL_INPUT, ticket_id)),))
+
+
+CANCEL_INPUT = "cancel_input"

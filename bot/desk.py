@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.answers import CommonAnswers
+from bot.cadres import CadreService
 from bot.clock import Clock, SystemClock
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import Outbox
@@ -14,6 +16,7 @@ from bot.duplicates import DuplicateFinder
 from bot.intake import IntakeService
 from bot.messages import Messages
 from bot.places import PlaceDirectory
+from bot.routing import Routing
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.tickets import TicketService
@@ -45,6 +48,7 @@ class Desk:
     messages: Messages
     tickets: TicketService
     intake: IntakeService
+    cadres: CadreService
 
     async def close(self) -> None:
         """Let queued writes finish, then release the database."""
@@ -90,7 +94,9 @@ async def open_desk(
     outbox = Outbox(clock)
     inbox = Inbox(sessions, clock, outbox)
     messages = Messages(texts, clock, tz)
-    tickets = TicketService(sessions, clock, places, classifier, tz, outbox, messages)
+    tickets = TicketService(
+        sessions, clock, places, classifier, tz, outbox, messages, Routing.load(settings.config_dir)
+    )
     duplicates = DuplicateFinder(clock, classifier.segmenter, load_stopwords(settings.config_dir))
     intake = IntakeService(
         sessions,
@@ -100,6 +106,19 @@ async def open_desk(
         tickets,
         faq,
         duplicates,
+        tz,
+        inbox,
+        outbox,
+        messages,
+    )
+    cadres = CadreService(
+        sessions,
+        clock,
+        places,
+        classifier,
+        tickets,
+        _TableStaff(places),
+        CommonAnswers.load(settings.config_dir),
         tz,
         inbox,
         outbox,
@@ -120,4 +139,31 @@ async def open_desk(
         messages,
         tickets,
         intake,
+        cadres,
     )
+
+
+class _TableStaff:
+    """Temporary: staff straight from the table until the staff service lands."""
+
+    def __init__(self, places: PlaceDirectory) -> None:
+        self._places = places
+
+    async def member(self, session, telegram_id):  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from bot.lifecycle import Role
+        from storage.models import Staff
+
+        row = (
+            await session.execute(
+                select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        row.role = Role(row.role)
+        return row
+
+    def covers(self, member, place_id):  # type: ignore[no-untyped-def]
+        return self._places.covers(member.place_id, place_id)

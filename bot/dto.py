@@ -101,6 +101,13 @@ class TicketView:
     admin_chat_id: int | None = None
     admin_message_id: int | None = None
     emergency_numbers: tuple[str, ...] = field(default=())
+    level: str = "village"
+    handler_name: str = ""
+    handler_telegram_id: int | None = None
+    anonymous: bool = False
+    answers: int = 0
+    version: int = 1
+    level_place_name: str = ""  # who handles it when escalated above the village
 
     def to_json(self) -> dict[str, Any]:
         """The fields `fengqiao tickets list --json` prints (no personal data)."""

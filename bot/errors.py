@@ -54,3 +54,23 @@ class BadTicketNumber(DeskError):
 
 class AlreadyHandled(Exception):
     """The update was acted on before (a redelivery, or a retry after a crash): do nothing."""
+
+
+class ActionRefused(DeskError):
+    """A ticket action the rules or the person's rights do not allow (bot/lifecycle.py)."""
+
+    def __init__(self, text_key: str, **values: Any) -> None:
+        super().__init__(**values)
+        self.text_key = text_key
+
+
+class AlreadyClaimed(DeskError):
+    """Two cadres pressed 受理 together: this one lost, and is told who won."""
+
+    text_key = "errors.already_claimed"
+
+
+class ChangedMeanwhile(DeskError):
+    """Somebody moved the ticket between reading it and changing it."""
+
+    text_key = "errors.changed_meanwhile"

@@ -355,12 +355,13 @@ class IntakeService:
         origin: Origin,
         draft_ref: tuple[int, int] | None = None,
         keep_message: bool = False,
+        anonymous: bool = False,
     ) -> None:
         """Open the ticket from the draft; the draft is gone only once the ticket is stored.
 
         `draft_ref` (id, revision) comes from the preview's button: an older preview is refused.
         The preview becomes the acknowledgement, unless `keep_message` (a FAQ answer stays
-        readable and only loses its buttons).
+        readable and only loses its buttons). `anonymous`: the cadres see 匿名居民.
         """
         async with self._inbox.acting_on(origin) as session:
             resident, draft = await self._ready_draft(session, person, draft_ref)
@@ -371,7 +372,9 @@ class IntakeService:
                 edit = origin.message_id if draft_ref is not None and not keep_message else None
                 if keep_message:
                     messages.append(self._messages.edit(origin, None, ()))
-                messages += await self._submit_draft(session, resident, draft, origin, edit)
+                messages += await self._submit_draft(
+                    session, resident, draft, origin, edit, anonymous
+                )
             await self._outbox.put(session, messages)
 
     async def _submit_draft(
@@ -381,6 +384,7 @@ class IntakeService:
         draft: Draft,
         origin: Origin,
         edit_message_id: int | None,
+        anonymous: bool = False,
     ) -> list[Outgoing]:
         """Open the ticket (its card goes to the cadres) and acknowledge it to the resident."""
         assert resident.place_id is not None
@@ -403,6 +407,7 @@ class IntakeService:
                     chat_id=draft.chat_id,
                     photo_file_ids=draft.photo_file_ids,
                     location=location,
+                    anonymous=anonymous,
                 )
             ],
         )

@@ -130,9 +130,17 @@ _FROM: dict[Action, frozenset[Status]] = {
 
 
 def decide(
-    state: TicketState, action: Action, actor: Actor, rating: Rating | None = None
+    state: TicketState,
+    action: Action,
+    actor: Actor,
+    rating: Rating | None = None,
+    *,
+    to_person: bool = False,
 ) -> Change:
-    """The change `action` by `actor` makes to a ticket in `state`, or Refused."""
+    """The change `action` by `actor` makes to a ticket in `state`, or Refused.
+
+    `to_person`: a reassignment names the cadre who takes the ticket over (it stays accepted),
+    rather than a place whose cadres must claim it afresh."""
     _check_actor(action, actor)
     if state.status not in _FROM[action]:
         raise Refused("lifecycle.not_now")
@@ -147,7 +155,7 @@ def decide(
         case Action.NOTE:
             tell = False
         case Action.REASSIGN:
-            after, tell = _with(state, Status.OPEN), False
+            after, tell = _with(state, Status.ACCEPTED if to_person else Status.OPEN), False
         case Action.CLOSE:
             after = _with(state, Status.CLOSED)
         case Action.REJECT:
@@ -191,3 +199,22 @@ def _up(state: TicketState) -> TicketState:
     afresh."""
     above = state.level.above()
     return TicketState(Status.OPEN, above or state.level, 0)
+
+
+# The buttons a card shows, in this order, for the actions its status allows.
+CARD_ACTIONS = (
+    Action.CLAIM,
+    Action.ANSWER,
+    Action.ASK,
+    Action.CLOSE,
+    Action.REASSIGN,
+    Action.ESCALATE,
+    Action.RECATEGORIZE,
+    Action.REJECT,
+    Action.NOTE,
+)
+
+
+def offered(status: Status) -> list[Action]:
+    """The card's actions for a ticket in `status` (none once it is over, but a note)."""
+    return [a for a in CARD_ACTIONS if status in _FROM[a]]

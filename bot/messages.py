@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.delivery.kinds import Method, Priority, Purpose
 from bot.delivery.outbox import Outgoing
 from bot.dto import DraftView, FaqMatch, Origin, Person, TicketView
+from bot.lifecycle import Status, offered
 from bot.places import PlaceInfo
 from bot.texts import Html, Texts
 
@@ -72,6 +73,16 @@ class Messages:
             method=Method.EDIT if text is not None else Method.EDIT_MARKUP,
             edit_message_id=origin.message_id,
             priority=origin.priority,
+        )
+
+    def unbutton(self, chat_id: int, message_id: int) -> Outgoing:
+        """Take the buttons off a message that has served its purpose."""
+        return Outgoing(
+            chat_id,
+            keyboard=(),
+            method=Method.EDIT_MARKUP,
+            edit_message_id=message_id,
+            priority=Priority.GROUP,
         )
 
     # --- private chat ----------------------------------------------------------------------
@@ -180,23 +191,15 @@ class Messages:
         card = Outgoing(
             chat_id,
             render.card(self.texts, ticket, self._tz, self._now()),
+            self.card_keyboard(ticket),
             priority=priority,
             purpose=Purpose.CARD,
             ticket_id=ticket.id,
             summary=summary,
         )
-        extras = [
-            Outgoing(
-                chat_id,
-                method=Method.PHOTO,
-                photo=file_id,
-                priority=priority,
-                purpose=Purpose.CARD_EXTRA,
-                ticket_id=ticket.id,
-                under=0,
-            )
-            for file_id in ticket.photo_file_ids
-        ]
+        extras = self._photos_under(
+            chat_id, ticket.photo_file_ids, priority, Purpose.CARD_EXTRA, ticket.id
+        )
         if ticket.latitude is not None and ticket.longitude is not None:
             extras.append(
                 Outgoing(
@@ -211,21 +214,91 @@ class Messages:
             )
         return [card, *extras]
 
-    def card_refresh(self, ticket: TicketView) -> list[Outgoing]:
-        """The card re-rendered in place after a change (a new supporter)."""
-        if ticket.admin_chat_id is None or ticket.admin_message_id is None:
+    def card_keyboard(self, ticket: TicketView) -> buttons.Keyboard:
+        return buttons.card(
+            self.texts, ticket.id, [a.value for a in offered(Status(ticket.status))]
+        )
+
+    def card_refresh(
+        self, ticket: TicketView, at: tuple[int | None, int | None] | None = None
+    ) -> list[Outgoing]:
+        """The card re-rendered in place after a change. `at` (chat, message): a card the
+        ticket has left (escalated, transferred), shown without buttons."""
+        chat_id, message_id = at or (ticket.admin_chat_id, ticket.admin_message_id)
+        if chat_id is None or message_id is None:
             return []
         return [
             Outgoing(
-                ticket.admin_chat_id,
+                chat_id,
                 render.card(self.texts, ticket, self._tz, self._now()),
+                self.card_keyboard(ticket) if at is None else (),
                 method=Method.EDIT,
-                edit_message_id=ticket.admin_message_id,
+                edit_message_id=message_id,
                 priority=Priority.GROUP,
                 purpose=Purpose.CARD_REFRESH,
                 ticket_id=ticket.id,
-                supersede_key=f"card:{ticket.id}",
+                supersede_key=f"card:{ticket.id}:{message_id}",
             )
+        ]
+
+    def to_admins(
+        self,
+        ticket: TicketView,
+        text: str,
+        keyboard: buttons.Keyboard | None = None,
+        *,
+        purpose: Purpose = Purpose.PROMPT,
+        photos: tuple[str, ...] = (),
+        chat_id: int | None = None,
+    ) -> list[Outgoing]:
+        """A message about the ticket into its handling chat, under its card; photos follow."""
+        chat = chat_id if chat_id is not None else ticket.admin_chat_id
+        if chat is None:
+            return []
+        reply_to = ticket.admin_message_id if chat == ticket.admin_chat_id else None
+        first = Outgoing(
+            chat,
+            text,
+            keyboard,
+            reply_to=reply_to,
+            priority=Priority.GROUP,
+            purpose=purpose,
+            ticket_id=ticket.id,
+        )
+        return [first, *self._photos_under(chat, photos, Priority.GROUP, purpose, ticket.id)]
+
+    def to_resident(
+        self,
+        ticket: TicketView,
+        telegram_id: int,
+        text: str,
+        keyboard: buttons.Keyboard | None = None,
+        *,
+        purpose: Purpose = Purpose.TICKET_NOTICE,
+        photos: tuple[str, ...] = (),
+    ) -> list[Outgoing]:
+        """A message about the ticket to a resident's private chat (its id is theirs)."""
+        priority = Priority.URGENT if ticket.urgent else Priority.PRIVATE
+        first = Outgoing(
+            telegram_id, text, keyboard, priority=priority, purpose=purpose, ticket_id=ticket.id
+        )
+        return [first, *self._photos_under(telegram_id, photos, priority, purpose, ticket.id)]
+
+    @staticmethod
+    def _photos_under(
+        chat_id: int, photos: tuple[str, ...], priority: Priority, purpose: Purpose, ticket_id: int
+    ) -> list[Outgoing]:
+        return [
+            Outgoing(
+                chat_id,
+                method=Method.PHOTO,
+                photo=file_id,
+                priority=priority,
+                purpose=purpose,
+                ticket_id=ticket_id,
+                under=0,
+            )
+            for file_id in photos
         ]
 
     def digest(self, lines: list[str]) -> str:

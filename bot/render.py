@@ -7,12 +7,13 @@ plain strings itself, so nothing here escapes (which would escape twice).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dto import DraftView, FaqMatch, TicketDetail, TicketView
 from bot.lengths import MESSAGE_LIMIT, cut_utf16, utf16_len
 from bot.texts import Html, Texts, html_escape
+from nlp.pii import mask_pii
 
 # A preview (the resident's draft, the /ticket detail) shows this much of the text.
 PREVIEW_UNITS = 600
@@ -142,24 +143,54 @@ def card(texts: Texts, ticket: TicketView, tz: ZoneInfo, now: datetime) -> Html:
     if ticket.supporters:
         extras.append(texts("card.supporters", count=ticket.supporters))
     deadline = due(texts, ticket.due_at, tz, now, ticket.urgent)
+    active = ticket.status in ("open", "accepted", "answered")
+    left = ticket.due_at - now
+    if not active:
+        remaining = Html("")
+    elif left.total_seconds() >= 0:
+        remaining = texts("card.left", time=duration(texts, left))
+    else:
+        remaining = texts("card.overdue", time=duration(texts, -left))
+    # An anonymous reporter's name and contact details stay hidden from the cadres.
+    body = mask_pii(ticket.text) if ticket.anonymous else ticket.text
     return fit(
         texts,
-        ticket.text,
+        body,
         lambda text: texts(
             "card.new",
             mark=texts("card.urgent_mark") if ticket.urgent else Html(""),
+            title=texts("card.title_new" if ticket.status == "open" else "card.title"),
             number=ticket.number,
+            status=status(texts, ticket.status),
             place=ticket.place_name,
             category=ticket.category_label,
             kind=ticket.kind_label,
+            level=(
+                texts("card.level", place=ticket.level_place_name)
+                if ticket.level_place_name
+                else Html("")
+            ),
             source=texts(f"card.source_{ticket.source}"),
-            name=ticket.resident_name,
+            name=texts("card.anonymous") if ticket.anonymous else ticket.resident_name,
             due=deadline,
+            left=remaining,
             keywords="、".join(ticket.keywords) or texts("card.no_keywords"),
+            handler=(
+                texts("card.handler", name=ticket.handler_name) if ticket.handler_name else ""
+            ),
             text=text,
             extras=Html("".join(extras)),
         ),
     )
+
+
+def duration(texts: Texts, span: timedelta) -> Html:
+    """A time span as people say it: days and hours, or hours and minutes."""
+    minutes = int(span.total_seconds() // 60)
+    days, hours = divmod(minutes // 60, 24)
+    if days:
+        return texts("format.days_hours", days=days, hours=hours)
+    return texts("format.hours_minutes", hours=hours, minutes=minutes % 60)
 
 
 def status(texts: Texts, value: str) -> Html:

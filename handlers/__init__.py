@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot import buttons
-from handlers import errors, group, private
+from handlers import cadres, errors, group, private
 from handlers.context import KIND_COMMANDS, desk_of
 
 # Before every other handler: a button press must name a button its message shows.
@@ -30,6 +30,7 @@ GUARDS = -1
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 NEW = filters.UpdateType.MESSAGE
+CADRE_LISTS = ["open", "mine", "overdue", "find"]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -43,6 +44,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", private.help_command, filters=PRIVATE & NEW),
             CommandHandler("my", private.my_tickets, filters=PRIVATE & NEW),
             CommandHandler("ticket", private.ticket, filters=PRIVATE & NEW),
+            # Cadres' commands: refused outside admin chats by the service (it says why).
+            CommandHandler(CADRE_LISTS, cadres.listing, filters=NEW),
+            CommandHandler("ticket", cadres.show, filters=GROUPS & NEW),
             CommandHandler("place", private.place, filters=PRIVATE & NEW),
             CommandHandler("cancel", private.cancel, filters=PRIVATE & NEW),
             CommandHandler(kinds, private.kind_command, filters=PRIVATE & NEW),
@@ -55,10 +59,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CallbackQueryHandler(private.draft_button, pattern=buttons.DRAFT_PATTERN),
             CallbackQueryHandler(private.place_button, pattern=buttons.PLACE_PATTERN),
             CallbackQueryHandler(group.faq_button, pattern=buttons.GROUP_FAQ_PATTERN),
+            CallbackQueryHandler(cadres.card_button, pattern=buttons.CARD_PATTERN),
+            CallbackQueryHandler(cadres.rate_button, pattern=buttons.RATE_PATTERN),
             CallbackQueryHandler(private.stale_button),
             # Village groups (and chats that are not configured, once they address the bot).
             CommandHandler(kinds, group.kind_command, filters=GROUPS & NEW),
             MessageHandler(GROUPS & NEW & filters.TEXT & ~filters.COMMAND, group.addressed_text),
+            MessageHandler(GROUPS & NEW & filters.PHOTO, group.photo),
         ]
     )
     app.add_error_handler(errors.on_error)

@@ -6,6 +6,7 @@ from telegram import Message, MessageEntity, Update
 from telegram.ext import ContextTypes
 
 from bot import buttons
+from handlers import cadres
 from handlers.context import (
     KIND_COMMANDS,
     command_body,
@@ -33,9 +34,13 @@ async def kind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Plain group text: acted on only when it mentions the bot or replies to it."""
+    """Plain group text: in an admin chat, perhaps words for a ticket; in a village group,
+    acted on only when it mentions the bot or replies to it."""
     message = update.effective_message
     assert message is not None and message.text is not None
+    if cadres.is_admin_chat(update, context):
+        await cadres.words(update, context)
+        return
     body = _body(message, context.bot.username)
     if body is None or not await _usable(update, context):
         return
@@ -43,6 +48,12 @@ async def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _answer(update, context, "group.mention_needs_text")
         return
     await _open(update, context, body, None)
+
+
+async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo in an admin chat may go with an answer; in village groups photos are left be."""
+    if cadres.is_admin_chat(update, context):
+        await cadres.words(update, context)
 
 
 async def _open(

@@ -39,10 +39,26 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text starts or extends the resident's draft."""
+    """A reply about a ticket goes to its cadres; any other text starts or extends a draft."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and message.text is not None
+    if await _about_ticket(update, context, message.text):
+        return
     await desk_of(context).intake.write(person_of(user), origin_of(update), message.text)
+
+
+async def _about_ticket(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: tuple[str, ...] = ()
+) -> bool:
+    """Relay a reply to one of the bot's messages about the resident's ticket."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    replied = message.reply_to_message
+    if replied is None:
+        return False
+    return await desk_of(context).cadres.from_resident(
+        person_of(user), origin_of(update), replied.message_id, text, photos
+    )
 
 
 async def kind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,6 +78,8 @@ async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo joins the draft; alone, the bot asks for a sentence."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and message.photo
+    if await _about_ticket(update, context, message.caption or "", (message.photo[-1].file_id,)):
+        return
     await desk_of(context).intake.add_photo(
         person_of(user), origin_of(update), message.photo[-1].file_id, message.caption
     )
@@ -158,8 +176,10 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     person, intake = person_of(query.from_user), desk.intake
     origin = origin_of(update, query.message)
-    if pressed.action == buttons.SUBMIT:
-        await intake.submit(person, origin, pressed.ref)
+    if pressed.action in (buttons.SUBMIT, buttons.ANONYMOUS):
+        await intake.submit(
+            person, origin, pressed.ref, anonymous=pressed.action == buttons.ANONYMOUS
+        )
     elif pressed.action == buttons.FAQ_HUMAN:
         await intake.submit(person, origin, pressed.ref, keep_message=True)
     elif pressed.action == buttons.FAQ_SOLVED:

@@ -13,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Base,
     Draft,
+    OutboxMessage,
+    PendingInput,
     Place,
+    Rating,
     Resident,
+    Staff,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -298,3 +302,153 @@ async def tickets_from_messages(
         )
     )
     return result.scalars().all()
+
+
+# --- the cadres' desk ----------------------------------------------------------------------------
+
+
+async def move_ticket(
+    session: AsyncSession, ticket_id: int, version: int, values: dict[str, Any]
+) -> bool:
+    """Compare-and-set: change the ticket only if nobody moved it since `version` was read.
+    False when somebody did (the caller re-reads and tells who)."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.version == version)
+        .values(version=version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(int, getattr(result, "rowcount", 0)) == 1
+
+
+async def fresh_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """The ticket as the database has it now, not as this session last saw it."""
+    return await session.get(Ticket, ticket_id, populate_existing=True)
+
+
+async def people_of(session: AsyncSession, ticket: Ticket) -> list[tuple[int, bool]]:
+    """Who hears about the ticket: (telegram id, is the reporter), the reporter first."""
+    supporters = select(TicketSupporter.resident_id).where(TicketSupporter.ticket_id == ticket.id)
+    result = await session.execute(
+        select(Resident.id, Resident.telegram_id).where(
+            (Resident.id == ticket.resident_id) | Resident.id.in_(supporters)
+        )
+    )
+    rows = sorted(result.all(), key=lambda row: row[0] != ticket.resident_id)
+    return [(telegram_id, rid == ticket.resident_id) for rid, telegram_id in rows]
+
+
+async def sent_about(
+    session: AsyncSession, chat_id: int, message_id: int
+) -> tuple[int, str] | None:
+    """The ticket (and why) of a message the bot sent into the chat, if it was about one."""
+    result = await session.execute(
+        select(OutboxMessage.ticket_id, OutboxMessage.purpose)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.sent_message_id == message_id,
+            OutboxMessage.ticket_id.is_not(None),
+        )
+        .limit(1)
+    )
+    row = result.first()
+    return (int(row[0] or 0), str(row[1])) if row is not None else None
+
+
+async def pending_input(
+    session: AsyncSession, chat_id: int, telegram_id: int
+) -> PendingInput | None:
+    return await session.get(PendingInput, (chat_id, telegram_id))
+
+
+async def set_pending_input(session: AsyncSession, pending: PendingInput) -> None:
+    await session.merge(pending)
+
+
+async def drop_pending_input(session: AsyncSession, chat_id: int, telegram_id: int) -> None:
+    found = await session.get(PendingInput, (chat_id, telegram_id))
+    if found is not None:
+        await session.delete(found)
+
+
+async def rating_of(
+    session: AsyncSession, ticket_id: int, answer: int, telegram_id: int
+) -> Rating | None:
+    result = await session.execute(
+        select(Rating).where(
+            Rating.ticket_id == ticket_id,
+            Rating.answer == answer,
+            Rating.resident_telegram_id == telegram_id,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def latest_rating_of(
+    session: AsyncSession, ticket_id: int, telegram_id: int
+) -> Rating | None:
+    result = await session.execute(
+        select(Rating)
+        .where(Rating.ticket_id == ticket_id, Rating.resident_telegram_id == telegram_id)
+        .order_by(Rating.answer.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def tickets_where(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str],
+    admin_chat_id: int | None = None,
+    place_ids: Sequence[str] | None = None,
+    handler: int | None = None,
+    due_before: datetime | None = None,
+    words: Sequence[str] = (),
+    number: str | None = None,
+    limit: int = 30,
+) -> tuple[Sequence[Ticket], int]:
+    """Tickets for the cadres' lists, most pressing first (earliest deadline), and how many
+    matched in all."""
+    conditions: list[Any] = [Ticket.status.in_(statuses)]
+    if admin_chat_id is not None:
+        conditions.append(Ticket.admin_chat_id == admin_chat_id)
+    if place_ids is not None:
+        conditions.append(Ticket.place_id.in_(place_ids))
+    if handler is not None:
+        conditions.append(Ticket.handler_telegram_id == handler)
+    if due_before is not None:
+        conditions.append(Ticket.due_at < due_before)
+    for word in words:
+        conditions.append(Ticket.text.contains(word, autoescape=True))
+    if number is not None:
+        conditions.append(Ticket.number == number)
+    total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    result = await session.execute(
+        select(Ticket).where(*conditions).order_by(Ticket.due_at, Ticket.id).limit(limit)
+    )
+    return result.scalars().all(), int(total or 0)
+
+
+async def staff_in(session: AsyncSession, place_ids: Sequence[str]) -> Sequence[Staff]:
+    """Active staff whose jurisdiction is one of these places."""
+    result = await session.execute(
+        select(Staff)
+        .where(Staff.place_id.in_(place_ids), Staff.active.is_(True))
+        .order_by(Staff.id)
+    )
+    return result.scalars().all()
+
+
+async def prompts_with_buttons(session: AsyncSession, chat_id: int, ticket_id: int) -> list[int]:
+    """Messages the desk sent into the chat asking for a ticket's words, buttons still on."""
+    result = await session.execute(
+        select(OutboxMessage.sent_message_id, OutboxMessage.payload).where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.purpose == "prompt",
+            OutboxMessage.method == "send_message",
+            OutboxMessage.sent_message_id.is_not(None),
+        )
+    )
+    return [int(mid) for mid, payload in result.all() if mid and "reply_markup" in payload]

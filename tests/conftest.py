@@ -10,8 +10,10 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.delivery.limits import Limits
+from bot.desk import Desk, open_desk
 from bot.sandbox.emulated import EmulatedDesk, emulated_desk
 from bot.sandbox.emulator import FloodLimits
+from bot.settings import Settings
 
 pytest_plugins = ["tests.pg"]
 
@@ -44,3 +46,22 @@ async def limited(tmp_path: Path, clock: FakeClock) -> AsyncIterator[EmulatedDes
         url, CONFIG, clock, poll_timeout=1, limits=Limits(), emulator_limits=FloodLimits()
     ) as world:
         yield world
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on SQLite and, as a second run, on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+async def desk(database_url: str, clock: FakeClock) -> AsyncIterator[Desk]:
+    """The desk's services on that database, without Telegram."""
+    opened = await open_desk(Settings(database_url=database_url, config_dir=CONFIG), clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()

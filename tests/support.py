@@ -74,3 +74,52 @@ def forge_press(emu: BotApiEmulator, user: User, message: JSON, data: str) -> tu
         "data": data,
     }
     return emu.inject("callback_query", payload), query_id
+
+
+async def staff(
+    world: EmulatedDesk, uid: int, name: str, role: str = "cadre", place: str = "qingxi"
+) -> User:
+    """A registered staff member (as an accepted invitation leaves them), and their user."""
+    from storage.models import Staff
+
+    now = world.desk.clock.now()
+    async with world.desk.sessions() as session, session.begin():
+        session.add(
+            Staff(
+                telegram_id=uid,
+                display_name=name,
+                role=role,
+                place_id=place,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return world.emu.user(uid, name)
+
+
+def last_with_buttons(world: EmulatedDesk, chat: Chat, needle: str) -> JSON:
+    """The newest message in the chat containing `needle` (as it looks now, edits applied)."""
+    found = [
+        m for m in world.emu.messages(chat) if needle in str(m.get("text", m.get("caption", "")))
+    ]
+    assert found, f"no message with {needle!r} in chat {chat.id}"
+    return found[-1]
+
+
+async def press_on(world: EmulatedDesk, user: User, message: JSON, label: str) -> None:
+    """Press the button labelled `label` on a message as it looks now, and wait."""
+    current = world.emu.message(message["chat"]["id"], message["message_id"])
+    assert current is not None
+    labels = dict(world.emu.buttons(current))
+    assert label in labels, f"{label!r} not among {list(labels)}"
+    await world.emu.press(user, current, labels[label])
+    await world.emu.settle()
+
+
+async def card_of(world: EmulatedDesk, number: str) -> JSON:
+    """The ticket's card where the desk last posted it, as it looks now."""
+    ticket = next(t for t in await world.desk.tickets.all() if t.number == number)
+    assert ticket.admin_chat_id is not None and ticket.admin_message_id is not None
+    card = world.emu.message(ticket.admin_chat_id, ticket.admin_message_id)
+    assert card is not None
+    return card

@@ -5,22 +5,18 @@ acknowledgement and card of each written to the outbox in the same transaction."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
-from bot.clock import FakeClock
-from bot.desk import Desk, open_desk
+from bot.desk import Desk
 from bot.dto import Origin, Person
 from bot.errors import AlreadyHandled
-from bot.settings import Settings
 from bot.tickets import NewTicket
 from storage import queues, repo
 from storage.models import OutboxMessage, Resident, TicketEvent, TicketMessage
-from tests.conftest import CONFIG, START
+from tests.conftest import START
 
 GROUPS = {"qingxi": -1001000000102, "taoyuan": -1001000000202}
 REPORTS = [
@@ -30,23 +26,6 @@ REPORTS = [
     "建议在村小学门口装个减速带",
     "二组的养猪场污水直接排到河沟里",
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
-@pytest.fixture
-async def desk(database_url: str, clock: FakeClock) -> AsyncIterator[Desk]:
-    opened = await open_desk(Settings(database_url=database_url, config_dir=CONFIG), clock)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _count_ticket_inserts(desk: Desk) -> list[str]:

@@ -35,3 +35,11 @@ class Purpose(StrEnum):
     CARD = "card"  # recorded on the ticket once sent; announced together when many wait
     CARD_EXTRA = "card_extra"  # a card's photos and location, under the card
     CARD_REFRESH = "card_refresh"
+    # About a ticket, to the resident or into the handling chat; a reply to one of these is
+    # about that ticket (bot/cadres.py).
+    TICKET_NOTICE = "ticket_notice"  # a status change told to the reporter and supporters
+    ANSWER = "answer"  # a cadre's answer, with the rating buttons
+    ASK = "ask"  # a cadre's question to the resident
+    RELAY = "relay"  # the resident's words relayed to the cadres
+    PROMPT = "prompt"  # the desk asks a cadre for the words an action needs
+    RATED = "rated"  # thanks for a rating; a reply to it is the rating's comment

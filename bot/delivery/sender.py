@@ -353,7 +353,14 @@ class Sender:
             case Method.SEND:
                 return await self._post("sendMessage", {**params, **_html(payload["text"])})
             case Method.PHOTO:
-                return await self._post("sendPhoto", {**params, "photo": payload["photo"]})
+                caption = (
+                    {"caption": payload["text"], "parse_mode": "HTML"}
+                    if payload.get("text")
+                    else {}
+                )
+                return await self._post(
+                    "sendPhoto", {**params, "photo": payload["photo"], **caption}
+                )
             case Method.LOCATION:
                 latitude, longitude = payload["location"]
                 location = {"latitude": latitude, "longitude": longitude}

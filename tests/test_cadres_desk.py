@@ -1,0 +1,157 @@
+"""The cadres' desk over the emulator: a resident's message to a rating, with the cadres'
+buttons, the relay both ways, reopening and escalation."""
+
+from __future__ import annotations
+
+from bot.sandbox.emulated import EmulatedDesk
+from bot.sandbox.emulator import Chat, User
+from tests.support import card_of, last_with_buttons, press, press_on, resident, staff, to
+
+
+async def submit(world: EmulatedDesk, uid: int, text: str, name: str = "张三") -> str:
+    """A resident reports `text` from a private chat; the ticket's number."""
+    emu = world.emu
+    user, chat = await resident(world, uid, name)
+    await emu.send_text(user, chat, text)
+    draft = await emu.wait_for("sendMessage", to(chat))
+    await press(world, user, chat, draft, "✅ 提交")
+    tickets = await world.desk.tickets.all()
+    return tickets[-1].number
+
+
+async def test_the_whole_loop_from_a_message_to_a_rating(running: EmulatedDesk) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    admin = running.admin_of("qingxi")
+    cadre = await staff(running, 5001, "李主任")
+    card = last_with_buttons(running, admin, number)
+    await press_on(running, cadre, card, "✋ 受理")
+    resident_chat = emu.private_chat(emu.user(1001, "张三"))
+    assert "已受理" in (emu.last_message(resident_chat) or {})["text"]
+    assert "办理人:李主任" in (emu.message(admin, card["message_id"]) or {})["text"]
+    await press_on(running, cadre, card, "💬 回复")
+    await emu.send_text(cadre, admin, "已安排电工明天上午来修。")
+    await emu.settle()
+    answer = last_with_buttons(running, resident_chat, "的答复")
+    assert "已安排电工明天上午来修" in answer["text"]
+    await press_on(running, emu.user(1001, "张三"), answer, "😊 满意")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "closed"
+    assert "满意" in last_with_buttons(running, admin, "居民评价")["text"]
+
+
+async def answer(world: EmulatedDesk, cadre: User, number: str, text: str) -> None:
+    """The cadre presses 回复 on the ticket's card and sends the answer."""
+    card = await card_of(world, number)
+    await press_on(world, cadre, card, "💬 回复")
+    await world.emu.send_text(cadre, world.chats[card["chat"]["id"]], text)
+    await world.emu.settle()
+
+
+async def test_unsatisfied_reopens_and_the_third_time_escalates_to_the_township(
+    running: EmulatedDesk,
+) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    cadre = await staff(running, 5001, "李主任")
+    officer = await staff(running, 6001, "赵镇长", role="township", place="qingshan-town")
+    reporter = emu.user(1001, "张三")
+    chat = emu.private_chat(reporter)
+    for round_ in range(3):
+        await answer(running, cadre, number, f"第{round_ + 1}次答复:已经报修。")
+        await press_on(
+            running,
+            reporter,
+            last_with_buttons(running, chat, f"第{round_ + 1}次答复"),
+            "😞 不满意",
+        )
+        (ticket,) = await running.desk.tickets.all()
+        assert ticket.status == "open"
+        assert ticket.level == ("village" if round_ < 2 else "township")
+    township = running.chats[-1001000000010]
+    card = await card_of(running, number)
+    assert card["chat"]["id"] == township.id and "已上报至青山镇" in card["text"]
+    assert "上报至青山镇" in (emu.last_message(chat) or {})["text"]
+    # The village's card keeps its history but loses its buttons; the township officer acts.
+    old = [m for m in emu.messages(running.admin_of("qingxi")) if number in str(m.get("text"))]
+    assert old and not emu.buttons(old[0]) and "已上报至青山镇" in old[0]["text"]
+    await press_on(running, officer, card, "✋ 受理")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "accepted" and ticket.handler_name == "赵镇长"
+
+
+async def test_relay_both_ways_with_photos_and_anonymity(running: EmulatedDesk) -> None:
+    emu = running.emu
+    user, chat = await resident(running, 1001, "张三")
+    await emu.send_text(user, chat, "我家门口的排水沟堵了,污水漫到路上,我电话13812345678")
+    draft = await emu.wait_for("sendMessage", to(chat))
+    await press(running, user, chat, draft, "🕶 匿名提交")
+    (ticket,) = await running.desk.tickets.all()
+    admin = running.admin_of("qingxi")
+    card = last_with_buttons(running, admin, ticket.number)
+    assert "匿名居民" in card["text"] and "张三" not in card["text"]
+    assert "13812345678" not in card["text"]
+    cadre = await staff(running, 5001, "李主任")
+    await press_on(running, cadre, card, "❓ 补充")
+    await emu.send_text(cadre, admin, "请问具体是哪一段排水沟?能拍张照片吗?")
+    await emu.settle()
+    question = last_with_buttons(running, chat, "想了解更多情况")
+    assert "李主任" not in question["text"], "the resident never sees a cadre's account"
+    await emu.send_photo(user, chat, "就是这一段,靠近小卖部", reply_to=question)
+    await emu.settle()
+    relayed = [m for m in emu.messages(admin) if "居民补充" in str(m.get("text", ""))]
+    assert relayed and "匿名居民" in relayed[-1]["text"] and "张三" not in relayed[-1]["text"]
+    assert "就是这一段" in relayed[-1]["text"]
+    assert any("photo" in m for m in emu.messages(admin)), "the photo reaches the cadres"
+    # A cadre's answer with a photo, as a reply to the card, reaches the resident.
+    await emu.send_photo(cadre, admin, "已清理完毕,请看现场照片", reply_to=card)
+    await emu.settle()
+    answer_msg = last_with_buttons(running, chat, "已清理完毕")
+    assert "的答复" in answer_msg["text"]
+    assert any("photo" in m for m in emu.messages(chat))
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "answered"
+
+
+async def test_supporters_hear_of_every_change_and_the_answer(running: EmulatedDesk) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    other, other_chat = await resident(running, 1002, "王五")
+    await emu.send_text(other, other_chat, "村口路灯坏了好多天,晚上黑乎乎的")
+    draft = await emu.wait_for("sendMessage", to(other_chat))
+    await press(running, other, other_chat, draft, f"🙋 我也遇到({number})")
+    cadre = await staff(running, 5001, "李主任")
+    await press_on(
+        running, cadre, last_with_buttons(running, running.admin_of("qingxi"), number), "✋ 受理"
+    )
+    assert "已受理" in (emu.last_message(other_chat) or {})["text"]
+    await answer(running, cadre, number, "路灯已经修好了。")
+    supporter_answer = last_with_buttons(running, other_chat, "路灯已经修好了")
+    await press_on(running, other, supporter_answer, "🙂 基本满意")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "answered", "a supporter's rating is recorded, it does not close"
+
+
+async def test_a_complaint_about_the_village_cadres_goes_to_the_township(
+    running: EmulatedDesk,
+) -> None:
+    emu = running.emu
+    mark = emu.mark()
+    number = await submit(running, 1001, "举报村干部优亲厚友,把低保名额给了自己亲戚,村务也不公开")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.category == "village_affairs" and ticket.level == "township"
+    township = running.chats[-1001000000010]
+    assert any(
+        number in str(c.params.get("text", ""))
+        for c in emu.calls_since(mark, "sendMessage")
+        if c.params["chat_id"] == township.id
+    )
+    assert not any(
+        number in str(m.get("text", "")) for m in emu.messages(running.admin_of("qingxi"))
+    )
+    village_cadre = await staff(running, 5001, "李主任")
+    card = last_with_buttons(running, township, number)
+    mark = emu.mark()
+    await press_on(running, village_cadre, card, "✋ 受理")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "open", "the village's cadre is not in charge of a complaint about them"
