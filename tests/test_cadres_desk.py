@@ -4,7 +4,7 @@ buttons, the relay both ways, reopening and escalation."""
 from __future__ import annotations
 
 from bot.sandbox.emulated import EmulatedDesk
-from bot.sandbox.emulator import Chat, User
+from bot.sandbox.emulator import User
 from tests.support import card_of, last_with_buttons, press, press_on, resident, staff, to
 
 
