@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from nlp.rules import Rules, load_rules, normalize
+from nlp.rules import LetterRules, Rules, load_rules, normalize
 from nlp.segment import Segmenter
 from nlp.urgency import Alarm, Span, UrgencyDetector
 
@@ -28,6 +29,9 @@ URGENT = "urgent"
 MAX_KEYWORDS = 10
 # Clause boundaries in NFKC-folded text; jieba never joins words across them anyway.
 _CLAUSE_SPLIT = re.compile(r"[,.;:!?、。\s]+")
+_CLAUSE = re.compile(r"[^,.;:!?、。\s]+")
+# Sentences of a letter: the request weighting and the now-vs-then check work on these.
+_SENTENCE = re.compile(r"[^;。.!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,50 @@ class _Hit(NamedTuple):
     entry: _Entry
 
 
+class _Layout:
+    """Where a long letter's title and request sentences are, and what each part weighs.
+
+    A short message has no layout: every word weighs the same, as it always did.
+    """
+
+    __slots__ = ("category_factors", "kind_factors", "sentences", "starts", "title_end")
+
+    def __init__(self, text: str, rules: LetterRules) -> None:
+        title_end = 0
+        if rules.title_end is not None:
+            match = rules.title_end.search(text, 0, 120)
+            if match is not None:
+                title_end = match.start() if match.group(0) == "尊敬的" else match.end()
+        self.title_end = title_end
+        starts = [0]
+        category = [rules.title_weight if title_end else 1.0]
+        kind = [rules.title_weight if title_end else rules.kind_body_weight]
+        self.sentences: list[tuple[int, int]] = []
+        for match in _SENTENCE.finditer(text):
+            start, end = match.span()
+            if end <= title_end:
+                continue
+            start = max(start, title_end)
+            self.sentences.append((start, end))
+            request = rules.request is not None and rules.request.search(text, start, end)
+            starts.append(start)
+            category.append(rules.request_weight if request else 1.0)
+            kind.append(rules.request_weight if request else rules.kind_body_weight)
+        self.starts = starts
+        self.category_factors = category
+        self.kind_factors = kind
+
+    def category_factor(self, position: int) -> float:
+        return self.category_factors[bisect_right(self.starts, position) - 1]
+
+    def kind_factor(self, position: int) -> float:
+        return self.kind_factors[bisect_right(self.starts, position) - 1]
+
+    def sentence_index(self, position: int) -> int:
+        """Index into self.sentences of the sentence holding position (-1 for the title)."""
+        return bisect_right(self.starts, position) - 2
+
+
 class Classifier:
     def __init__(self, rules: Rules, segmenter: Segmenter) -> None:
         self._rules = rules
@@ -106,6 +154,20 @@ class Classifier:
         self._token_weights = {word: tuple(ws) for word, ws in tokens.items()}
         self._token_chars = frozenset(self._token_weights)
         self._user_words = _user_words(rules)
+        self._letter = rules.letter
+        self._category_patterns = [
+            (index, pattern)
+            for index, rule in enumerate(rules.categories)
+            for pattern in rule.patterns
+        ]
+        self._declared_group = next(
+            (
+                g
+                for g in rules.urgent.groups
+                if rules.letter is not None and g.name == rules.letter.declared_group
+            ),
+            None,
+        )
 
     @classmethod
     def from_config(cls, config_dir: Path, segmenter: Segmenter | None = None) -> Classifier:
@@ -156,12 +218,20 @@ class Classifier:
         if not norm:
             return self._result(self._fallback, kind_hint or self._rules.default_kind, (), (), 0.0)
         hits = self._scan(norm)
+        letter = self._letter
+        layout = (
+            _Layout(norm, letter) if letter is not None and len(norm) >= letter.min_chars else None
+        )
         alarms = self._urgency.detect(
             norm, (Span(h.start, h.end, h.term) for h in hits if h.entry.urgent)
         )
-        scores, evidence = self._category_scores(norm, hits)
-        category, confidence = self._pick_category(scores, alarms)
-        kind = kind_hint or (self._rules.urgent.kind if alarms else self._pick_kind(norm, hits))
+        if layout is not None:
+            alarms = self._letter_alarms(norm, layout, alarms)
+        scores, evidence = self._category_scores(norm, hits, layout)
+        category, confidence = self._pick_category(scores, alarms, layout)
+        kind = kind_hint or (
+            self._rules.urgent.kind if alarms else self._pick_kind(norm, hits, layout)
+        )
         support = evidence.get(category, {})
         ranked = sorted(support, key=lambda term: -support[term])
         triggers = [a.trigger for a in alarms]
@@ -198,36 +268,64 @@ class Classifier:
         return hits
 
     def _category_scores(
-        self, text: str, hits: list[_Hit]
+        self, text: str, hits: list[_Hit], layout: _Layout | None = None
     ) -> tuple[list[float], dict[int, dict[str, float]]]:
-        counts: Counter[str] = Counter(
-            h.term for h in _longest_first(hits, len(text), lambda e: bool(e.categories))
-        )
-        weights: dict[str, tuple[tuple[int, float], ...]] = {
-            term: self._entries[term].categories for term in counts
-        }
+        counts: Counter[str] = Counter()
+        # Where a term weighs most: a letter's title or request beats its body.
+        places: dict[str, float] = {}
+        weights: dict[str, tuple[tuple[int, float], ...]] = {}
+        for hit in _longest_first(hits, len(text), lambda e: bool(e.categories)):
+            counts[hit.term] += 1
+            if layout is not None:
+                factor = layout.category_factor(hit.start)
+                if factor > places.get(hit.term, 0.0):
+                    places[hit.term] = factor
+        for term in counts:
+            weights[term] = self._entries[term].categories
         if not self._token_chars.isdisjoint(text):
             # jieba is the slowest step: cut only the clauses that hold a single-char keyword.
-            for clause in _CLAUSE_SPLIT.split(text):
-                if self._token_chars.isdisjoint(clause):
+            for clause in _CLAUSE.finditer(text):
+                piece = clause.group(0)
+                if self._token_chars.isdisjoint(piece):
                     continue
-                for token in self._segmenter.cut(clause):
+                for token in self._segmenter.cut(piece):
                     if token in self._token_weights:
                         counts[token] += 1
                         weights[token] = self._token_weights[token]
+                        if layout is not None:
+                            factor = layout.category_factor(clause.start())
+                            if factor > places.get(token, 0.0):
+                                places[token] = factor
+        for index, pattern in self._category_patterns:
+            for match in pattern.regex.finditer(text):
+                term = match.group(0)
+                counts[term] += 1
+                weights[term] = ((index, pattern.weight),)
+                if layout is not None:
+                    factor = layout.category_factor(match.start())
+                    if factor > places.get(term, 0.0):
+                        places[term] = factor
         scoring = self._rules.scoring
         scores = [0.0] * len(self._category_ids)
         evidence: dict[int, dict[str, float]] = {}
         for term, count in counts.items():
             factor = 1.0 + scoring.repeat_weight * (min(count, scoring.max_repeats) - 1)
+            factor *= places.get(term, 1.0)
             for index, weight in weights[term]:
                 scores[index] += weight * factor
                 evidence.setdefault(index, {})[term] = weight * factor
         return scores, evidence
 
-    def _pick_category(self, scores: list[float], alarms: tuple[Alarm, ...]) -> tuple[int, float]:
+    def _pick_category(
+        self, scores: list[float], alarms: tuple[Alarm, ...], layout: _Layout | None = None
+    ) -> tuple[int, float]:
         scoring = self._rules.scoring
-        if alarms:
+        if alarms and layout is not None and self._letter is not None:
+            # A letter names its matter: a stuck lift is property management even when urgent.
+            scores = list(scores)
+            scores[self._category_index[alarms[0].group.category]] += self._letter.alarm_bonus
+            best = max(range(len(scores)), key=scores.__getitem__)
+        elif alarms:
             best = self._category_index[alarms[0].group.category]
         else:
             # max() keeps the first of equal scores: taxonomy order breaks ties.
@@ -239,26 +337,73 @@ class Classifier:
         confidence = top / (top + second + scoring.confidence_prior) if top > 0 else 0.0
         return best, round(confidence, 3)
 
-    def _pick_kind(self, text: str, hits: list[_Hit]) -> str:
+    def _pick_kind(self, text: str, hits: list[_Hit], layout: _Layout | None = None) -> str:
         scoring = self._rules.scoring
-        counts: Counter[str] = Counter(
-            h.term for h in _longest_first(hits, len(text), lambda e: bool(e.kinds))
-        )
+        counts: Counter[str] = Counter()
+        places: dict[str, float] = {}
+        for hit in _longest_first(hits, len(text), lambda e: bool(e.kinds)):
+            counts[hit.term] += 1
+            if layout is not None:
+                factor = layout.kind_factor(hit.start)
+                if factor > places.get(hit.term, 0.0):
+                    places[hit.term] = factor
         scores = [0.0] * len(self._kind_ids)
         for term, count in counts.items():
             factor = 1.0 + scoring.repeat_weight * (min(count, scoring.max_repeats) - 1)
+            factor *= places.get(term, 1.0)
             for index, weight in self._entries[term].kinds:
                 scores[index] += weight * factor
         for index, kind in enumerate(self._rules.kinds):
             for pattern in kind.patterns:
-                if pattern.regex.search(text):
-                    scores[index] += pattern.weight
+                if layout is None:
+                    if pattern.regex.search(text):
+                        scores[index] += pattern.weight
+                    continue
+                best = max(
+                    (layout.kind_factor(m.start()) for m in pattern.regex.finditer(text)),
+                    default=0.0,
+                )
+                scores[index] += pattern.weight * best
+        letter = self._letter
+        if layout is not None and letter is not None:
+            scores[self._kind_ids.index(letter.kind_prior)] += letter.kind_prior_score
         best = min(
             range(len(scores)), key=lambda i: (-scores[i], self._kind_rank[self._kind_ids[i]])
         )
         if scores[best] < scoring.min_kind_score:
             return self._rules.default_kind
         return self._kind_ids[best]
+
+    def _letter_alarms(
+        self, text: str, layout: _Layout, alarms: tuple[Alarm, ...]
+    ) -> tuple[Alarm, ...]:
+        """A letter tells of months past, of dangers that keep happening, of policy: its alarms
+        stand only with explicit immediacy (此刻, 就在刚才, 正在) in or beside their sentence.
+        A letter that declares itself an emergency (紧急求助) and says "now" gets an alarm."""
+        letter = self._letter
+        assert letter is not None
+        now = letter.now
+        if now is None:
+            return ()
+        sentences = layout.sentences
+        marked = [now.search(text, start, end) is not None for start, end in sentences]
+        title_now = layout.title_end > 0 and now.search(text, 0, layout.title_end) is not None
+        kept: list[Alarm] = []
+        reach = letter.now_reach
+        for alarm in alarms:
+            position = alarm.start if alarm.start >= 0 else text.find(alarm.trigger)
+            index = layout.sentence_index(position) if position >= 0 else -1
+            near = marked[max(0, index - reach) : index + reach + 1] if index >= 0 else []
+            if title_now if index < 0 else any(near):
+                kept.append(alarm)
+        if kept or self._declared_group is None or letter.declared is None:
+            return tuple(kept)
+        head = text[: max(layout.title_end, 60)]
+        if letter.declared.search(head) and (title_now or any(marked)):
+            match = letter.declared.search(head)
+            assert match is not None
+            return (Alarm(self._declared_group, match.group(0)),)
+        return ()
 
     def _deadline(self, complexity: str, urgent: bool) -> tuple[str, int, int | None]:
         deadlines = self._rules.deadlines

@@ -38,6 +38,9 @@ class CategoryRule:
     label: str
     complexity: str
     keywords: Mapping[str, float]
+    # Regexes for compound context (教师 … 工资 is pay, not schooling); the matched text is
+    # shown on the card like a keyword.
+    patterns: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,29 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class LetterRules:
+    """[letter]: how a long formal letter (尊敬的领导 … 此致) is read.
+
+    Its title and its request sentences weigh more than its body; its kind cues in the body
+    weigh less (a letter mentions many things); its alarms need explicit immediacy nearby.
+    """
+
+    min_chars: int
+    title_weight: float
+    request_weight: float
+    kind_body_weight: float
+    kind_prior: str
+    kind_prior_score: float
+    alarm_bonus: float
+    title_end: re.Pattern[str] | None = None
+    request: re.Pattern[str] | None = None
+    now: re.Pattern[str] | None = None
+    declared: re.Pattern[str] | None = None
+    declared_group: str = ""
+    now_reach: int = 1
+
+
+@dataclass(frozen=True)
 class Rules:
     deadlines: Deadlines
     scoring: Scoring
@@ -117,6 +143,7 @@ class Rules:
     kinds: tuple[KindRule, ...]
     categories: tuple[CategoryRule, ...]
     urgent: UrgentRules
+    letter: LetterRules | None = None
 
     def category(self, category_id: str) -> CategoryRule:
         for rule in self.categories:
@@ -203,6 +230,7 @@ def _parse(data: Mapping[str, object]) -> Rules:
     category_ids = [c.id for c in categories]
     _check_member(scoring.fallback_category, category_ids, "scoring.fallback_category")
     urgent = _urgent(_table(data, "urgent"), category_ids, kind_ids)
+    letter = _letter(data, kind_ids, [g.name for g in urgent.groups])
     return Rules(
         deadlines=deadlines,
         scoring=scoring,
@@ -211,6 +239,38 @@ def _parse(data: Mapping[str, object]) -> Rules:
         kinds=tuple(kinds),
         categories=categories,
         urgent=urgent,
+        letter=letter,
+    )
+
+
+def _letter(
+    data: Mapping[str, object], kind_ids: list[str], group_names: list[str]
+) -> LetterRules | None:
+    raw = data.get("letter")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise RulesError("letter: 应为表 [letter] (expected a table)")
+    kind_prior = _str(raw, "letter.kind_prior")
+    _check_member(kind_prior, kind_ids, "letter.kind_prior")
+    declared_group = ""
+    if "declared" in raw:
+        declared_group = _str(raw, "letter.declared_group")
+        _check_member(declared_group, group_names, "letter.declared_group")
+    return LetterRules(
+        min_chars=_int(raw, "letter.min_chars", minimum=1),
+        title_weight=_number(raw, "letter.title_weight", positive=True),
+        request_weight=_number(raw, "letter.request_weight", positive=True),
+        kind_body_weight=_number(raw, "letter.kind_body_weight"),
+        kind_prior=kind_prior,
+        kind_prior_score=_number(raw, "letter.kind_prior_score"),
+        alarm_bonus=_number(raw, "letter.alarm_bonus"),
+        title_end=_alternation(raw, "letter.title_end"),
+        request=_alternation(raw, "letter.request"),
+        now=_alternation(raw, "letter.now"),
+        declared=_alternation(raw, "letter.declared"),
+        declared_group=declared_group,
+        now_reach=_int(raw, "letter.now_reach", minimum=0),
     )
 
 
@@ -238,7 +298,10 @@ def _categories(data: Mapping[str, object], tiers: Mapping[str, float]) -> tuple
                 id=category_id,
                 label=_str(item, f"{where}.label"),
                 complexity=complexity,
-                keywords=_tiered(keywords_t, f"{where}.keywords", tiers, min_len=1),
+                keywords=_tiered(
+                    keywords_t, f"{where}.keywords", tiers, min_len=1, skip=("patterns",)
+                ),
+                patterns=_patterns(keywords_t, f"{where}.keywords.patterns", tiers),
             )
         )
     return tuple(rules)

@@ -46,6 +46,7 @@ _SENTENCE_SPLIT = re.compile(r"[;。.!?\n]")
 class Alarm:
     group: UrgentGroup
     trigger: str
+    start: int = -1  # where the trigger is in the normalised text; -1 if unknown
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class UrgencyDetector:
             if message_cancel:
                 continue
             seen.add(group.name)
-            alarms.append(Alarm(group, term))
+            alarms.append(Alarm(group, term, start))
         return tuple(alarms)
 
     def _triggers(self, text: str, spans: Iterable[Span]) -> list[tuple[int, UrgentGroup, str]]:
