@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ from bot.sandbox.terminal import plain, run_sandbox
 from tests.conftest import CONFIG
 
 REPORT = "/start\n1\n村口垃圾三天没人收了\n1\n:tickets\n"
+STREETLIGHT = "/start\n1\n村口的路灯坏了一个星期了,晚上走路看不见\n1\n"
+# The walkthrough the banner prints, step by step: 受理, 回复 (the card's buttons are numbered
+# afresh after 受理), the answer, back to the private chat, 满意.
+WHOLE_LOOP = STREETLIGHT + ":admin 青溪村\n1\n1\n已安排电工明天上午来修。\n:private\n1\n:tickets\n"
+PROMPT = re.compile(r"^[^\s@]+@[^\s>]+> ", re.MULTILINE)
 
 
 def sandbox_process(
@@ -50,6 +56,18 @@ def after(output: str, marker: str) -> str:
     return output[output.index(f"> {marker}\n") :]
 
 
+def steps(output: str) -> list[tuple[str, str]]:
+    """The transcript as (the echoed prompt and input, what followed it) pairs, in order."""
+    starts = [m.start() for m in PROMPT.finditer(output)]
+    chunks = [output[a:b] for a, b in zip(starts, [*starts[1:], len(output)], strict=True)]
+    return [(c.split("\n", 1)[0], c.split("\n", 1)[1] if "\n" in c else "") for c in chunks]
+
+
+def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
 def test_piped_report_as_a_process(tmp_path: Path) -> None:
     result = sandbox_process(REPORT, tmp_path, tmp_path / "desk.db")
     assert result.returncode == 0, result.stderr
@@ -59,7 +77,7 @@ def test_piped_report_as_a_process(tmp_path: Path) -> None:
     assert f"Database: {tmp_path / 'desk.db'}" in out
     assert "[1] 青溪村  [2] 桃源村" in after(out, "/start"), "the place keyboard, numbered"
     draft = after(out, "村口垃圾三天没人收了")
-    assert "类别:环境卫生" in draft and "[1] ✅ 提交" in draft and "[2] ✏️ 更改类别" in draft
+    assert "类别:环境卫生" in draft and "[1] ✅ 提交" in draft and "[3] ✏️ 更改类别" in draft
     ack = after(draft, "1")
     number = re.search(r"工单号:(\d{4}-000001)", ack)
     assert number is not None, ack
@@ -102,12 +120,12 @@ def test_group_flow_admin_chat_and_deep_link(
 
 
 def test_other_resident_photo_and_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    script = ":user 李四\n/start\n2\n:photo 路灯坏了,晚上很黑\n:location\n3\n/my\n"
+    script = ":user 李四\n/start\n2\n:photo 路灯坏了,晚上很黑\n:location\n4\n/my\n"
     out = sandbox(script, tmp_path, monkeypatch)
     assert "李四@私聊> /start" in out and "─── 🤖 → 私聊·李四 ───" in out
     draft = after(out, ":location")
     assert "桃源村" in draft and "附图" in draft and "位置" in draft
-    assert "已放弃" in after(draft, "3"), "button 3 of the draft is 放弃"
+    assert "已放弃" in after(draft, "4"), "button 4 of the draft is 放弃"
     assert "还没有提交过工单" in after(out, "/my")
 
 
@@ -121,8 +139,73 @@ def test_bad_sandbox_commands_get_hints_not_tracebacks(
     assert "⚠️ 请写按钮的编号" in out
     assert "⚠️ 私聊·张三里没有可以按的按钮" in out
     assert "⚠️ 请写上名字" in out
-    assert ":location" in after(out, ":help")
+    help_text = after(out, ":help")
+    assert ":location" in help_text and ":admin 青山镇" in help_text and "「回复」" in help_text
     assert "Traceback" not in out
+
+
+def test_the_whole_loop_from_a_report_to_a_rating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = sandbox(WHOLE_LOOP, tmp_path, monkeypatch)
+    banner = out[: out.index("> /start")]
+    assert "试试完整流程" in banner
+    assert "按 1「受理」" in banner and "再按 1「回复」" in banner and "按 1「满意」" in banner
+    walk = steps(out)
+    assert [line for line, _ in walk][4:9] == [
+        "张三@私聊> :admin 青溪村",
+        "王书记@青溪村管理群> 1",
+        "王书记@青溪村管理群> 1",
+        "王书记@青溪村管理群> 已安排电工明天上午来修。",
+        "王书记@青溪村管理群> :private",
+    ]
+    entered, claimed, answer_pressed, answered = (shown for _, shown in walk[4:8])
+    assert "您是村干部王书记" in entered and "[1] ✋ 受理  [2] 💬 回复" in entered
+    assert "(按下 [1] ✋ 受理)" in claimed and "办理人:王书记" in claimed
+    assert "青溪村已受理" in claimed, "the resident hears of it at once"
+    assert "(按下 [1] 💬 回复)" in answer_pressed and "请直接发送给居民的答复" in answer_pressed
+    resident_sees = answered[answered.index("─── 🤖 → 私聊·张三 ───") :]
+    assert "的答复" in resident_sees and "已安排电工明天上午来修。" in resident_sees
+    assert "[1] 😊 满意  [2] 🙂 基本满意  [3] 😞 不满意" in resident_sees
+    (rated_line, rated), (_, listing) = walk[9], walk[10]
+    assert rated_line == "张三@私聊> 1"
+    assert "(按下 [1] 😊 满意)" in rated and "感谢评价:满意" in rated
+    assert "居民评价:满意" in rated, "the cadres see the rating"
+    assert "已办结" in listing
+    database = tmp_path / "sandbox.db"
+    assert rows(database, "SELECT status, handler_name FROM tickets") == [("closed", "王书记")]
+    assert rows(database, "SELECT rating FROM ratings") == [("satisfied",)]
+
+
+def test_the_township_chat_and_its_officer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 上报 from the village card sends the ticket up; 赵镇长 takes it in the township's chat.
+    script = STREETLIGHT + ":admin 青溪村\n大家好\n5\n:admin 青山镇\n1\n"
+    out = sandbox(script, tmp_path, monkeypatch)
+    assert "机器人没有回应" in after(out, "大家好"), "chatter before 回复 gets a hint"
+    assert "(按下 [5] ⬆️ 上报)" in after(out, "5")
+    township = after(out, ":admin 青山镇")
+    assert "(进入青山镇管理群,您是镇干部赵镇长)" in township and "之前的消息" in township
+    assert "═══ 📋 青山镇管理群(镇干部看到)" in township
+    assert "赵镇长@青山镇管理群> 1" in out and "(按下 [1] ✋ 受理)" in after(township, "1")
+    database = tmp_path / "sandbox.db"
+    assert rows(database, "SELECT status, level, handler_name FROM tickets") == [
+        ("accepted", "township", "赵镇长")
+    ]
+
+
+def test_demo_staff_are_seeded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = sandbox(":admin 桃源村\n:admin 安宁县\n", tmp_path, monkeypatch)
+    assert "您是村干部陈主任" in first and "您是县督办孙主任" in first
+    sandbox(":admin qingxi\n", tmp_path, monkeypatch)  # the same database again
+    assert rows(
+        tmp_path / "sandbox.db",
+        "SELECT display_name, role, place_id FROM staff ORDER BY telegram_id",
+    ) == [
+        ("王书记", "cadre", "qingxi"),
+        ("陈主任", "cadre", "taoyuan"),
+        ("赵镇长", "township", "qingshan-town"),
+        ("孙主任", "county", "anning-county"),
+    ]
 
 
 def test_quit_stops_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

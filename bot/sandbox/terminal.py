@@ -11,9 +11,11 @@ import os
 import re
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.places import PlaceInfo
@@ -21,6 +23,7 @@ from bot.sandbox.emulated import BOT_USERNAME, EmulatedDesk, emulated_desk
 from bot.sandbox.emulator import Call, User
 from bot.settings import load_settings
 from bot.texts import TextsError
+from storage.models import Staff
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +31,43 @@ SANDBOX_DATABASE = "sqlite+aiosqlite:///data/sandbox.db"
 SHOWN = {"sendMessage", "editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
 SHOWN |= {"sendPhoto", "sendLocation", "answerCallbackQuery"}
 DEEP_LINK = f"https://t.me/{BOT_USERNAME}?start="
-CADRE = (9001, "王书记")
+# The staff the sandbox acts as in each admin chat of the shipped example county. They go
+# straight into the staff table: a newcomer should try the desk before learning invitations.
+DEMO_STAFF = {
+    "qingxi": (9001, "王书记"),
+    "taoyuan": (9002, "陈主任"),
+    "qingshan-town": (9010, "赵镇长"),
+    "anning-county": (9020, "孙主任"),
+}
+FIRST_OTHER_STAFF_ID = 9100  # places of another config/places.toml get a made-up cadre each
+ROLE_OF_LEVEL = {"grid": "grid", "village": "cadre", "township": "township", "county": "county"}
 LOCATION = (29.7156, 120.2436)  # Fengqiao town, Zhuji: any point will do in the sandbox
 
+# The desk leaves cadres' own talk alone, so a newcomer's answer typed before 回复 vanishes.
+CHATTER_HINT = (
+    "(机器人没有回应:管理群里的普通消息算干部之间的讨论。"
+    "要答复村民,先按卡片上「回复」的编号,再发答复)"
+)
 GROUP_HINT = "群里只有 /ts 投诉、/jy 建议、/zx 咨询、/qz 求助 开头,或 @机器人、回复机器人时才受理"
 
 HELP = """沙盒命令(以 : 开头,其余内容都当作消息发给机器人,例如 /start、/my、/ticket 工单号):
   :help              显示本帮助
   :private           回到您和机器人的私聊
   :group 青溪村       以同一位村民身份在该村村民群里发言(也可写 :group qingxi)
-  :admin 青溪村       进入该村干部管理群,显示群里最近的消息(以村干部王书记身份)
+  :admin 青溪村       进入该村干部管理群,显示群里最近的消息(您成了村干部王书记)
+  :admin 青山镇       进入镇管理群(镇干部赵镇长);村民三次不满意的工单会上报到这里
   :user 李四          换成另一位村民
   :press N 或直接 N   按下当前聊天里最近一条带按钮消息的第 N 个按钮
   :photo [说明]       发一张照片(可带说明文字)
   :location          发送位置
   :tickets           列出所有工单
-  :quit              退出(也可以 Ctrl-D / Ctrl-C)"""
+  :quit              退出(也可以 Ctrl-D / Ctrl-C)
+
+完整流程:村民私聊写问题并「提交」→ 卡片出现在村管理群 → :admin 青溪村,
+  按卡片上「受理」「回复」的编号 → 直接输入给村民的答复(回复后下一条消息就是答复)
+  → :private 回到私聊,按「满意」「基本满意」或「不满意」的编号评价。
+  满意即办结;不满意会重新办理,同一级第三次不满意就上报到镇(:admin 青山镇)。
+管理群里还可以发 /open 待办、/mine 我经办的、/overdue 超时、/find 词、/ticket 工单号。"""
 
 BANNER = """\
 ══════════════════ 枫桥服务台 · 沙盒 Fengqiao desk sandbox ══════════════════
@@ -53,7 +77,11 @@ a problem. No Telegram and no network: the real bot runs against a local emulato
 Sandbox commands start with ":" (:help lists them); a bare number N presses button [N].
 管理群(村干部)收到的派单卡片会用 ═══ 📋 标出。Cards for cadres are marked ═══ 📋.
 数据库 Database: {database}
-试试 Try:  /start   →  1   →  村口垃圾三天没人收了   →  1   →  :tickets
+试试完整流程 Try the whole loop, from a report to a rating:
+  1. /start → 1(选青溪村)→ 写一句问题,例如「村口路灯坏了一个星期」→ 1(提交)
+  2. :admin 青溪村   进入村管理群,您成了村干部王书记,看到带编号按钮的工单卡片
+  3. 按 1「受理」;卡片刷新后按钮重新编号,再按 1「回复」,然后直接输入给村民的答复
+  4. :private   回到私聊,看到答复后按 1「满意」评价,工单就办结了(:tickets 查看)
 """
 
 
@@ -109,18 +137,22 @@ def plain(text: str) -> str:
 class Sandbox:
     """Who the user acts as, where, and how the bot's calls are printed."""
 
-    def __init__(self, world: EmulatedDesk, out: TextIO) -> None:
+    def __init__(self, world: EmulatedDesk, out: TextIO, officers: dict[int, Officer]) -> None:
         self.world, self.emu, self.out = world, world.emu, out
         self.residents: dict[str, User] = {}
-        self.cadre = self.emu.user(*CADRE)
         self.user = self._resident("张三")
         self.chat = self.emu.private_chat(self.user)
         self.admin_chats = {p.admin_chat_id for p in world.places if p.admin_chat_id is not None}
+        # Who the user acts as in each admin chat: the staff member of that chat's place.
+        self.officers = officers
         self.emu.on_call(self._show)
 
     @property
     def actor(self) -> User:
-        return self.cadre if self.chat.id in self.admin_chats else self.user
+        officer = self.officers.get(self.chat.id)
+        if officer is not None:
+            return officer.user
+        return self.user
 
     def prompt(self) -> str:
         where = "私聊" if self.chat.id == self.actor.id else self._label(self.chat.id)
@@ -139,7 +171,7 @@ class Sandbox:
             if line.isdigit() or command == ":press":
                 await self._press(line if line.isdigit() else arg)
             elif not line.startswith(":"):
-                await self.emu.send_text(self.actor, self.chat, line)
+                await self._send(line)
             elif command in (":quit", ":q", ":exit"):
                 return False
             elif command in (":help", ":h", ":?"):
@@ -172,6 +204,14 @@ class Sandbox:
             self.say(f"⚠️ 没能完成:{exc}")
         return True
 
+    async def _send(self, text: str) -> None:
+        mark = self.emu.mark()
+        await self.emu.send_text(self.actor, self.chat, text)
+        if self.chat.id in self.admin_chats:
+            await self.emu.settle(quiet=0.2, timeout=20)
+            if not any(c.ok and c.method in SHOWN for c in self.emu.calls_since(mark)):
+                self.say(CHATTER_HINT)
+
     def _resident(self, name: str) -> User:
         if name not in self.residents:
             user = self.emu.user(1001 + len(self.residents), name)
@@ -202,7 +242,9 @@ class Sandbox:
     def _enter_admin(self, place: PlaceInfo) -> None:
         self.chat = self.world.admin_of(place.id)
         recent = self.emu.sent_messages(self.chat)[-3:]
-        self.say(f"(进入{self._label(self.chat.id)},您是村干部{self.cadre.first_name})")
+        officer = self.officers.get(self.chat.id)
+        who = f"{officer.role_label}{officer.user.first_name}" if officer else "未登记的干部"
+        self.say(f"(进入{self._label(self.chat.id)},您是{who})")
         if not recent:
             self.say("(群里还没有消息)")
         for message in recent:
@@ -275,14 +317,16 @@ class Sandbox:
         elif call.method == "sendLocation":
             text = f"[位置] {p.get('latitude')}, {p.get('longitude')}"
         elif call.method == "editMessageReplyMarkup":
-            text = "(按钮变了)"
+            text = "(按钮变了)" if _rows(p.get("reply_markup")) else "(按钮已收起)"
         edited = "(修改了消息)" if call.method.startswith("edit") else ""
         self._print(edited, p["chat_id"], text, p.get("reply_markup"))
 
     def _print(self, note: str, chat_id: int, text: str, markup: Any) -> None:
         label = self._label(chat_id)
         if chat_id in self.admin_chats:
-            header = f"═══ 📋 {label}(村干部看到){note} ═══"
+            officer = self.officers.get(chat_id)
+            seen_by = officer.role_label if officer else "干部"
+            header = f"═══ 📋 {label}({seen_by}看到){note} ═══"
         else:
             header = f"─── 🤖 → {label}{note} ───"
         lines = [header, *(f"  {line}".rstrip() for line in text.splitlines())]
@@ -295,6 +339,58 @@ class Sandbox:
                 cells.append(f"[{number}] {button['text']}{link}")
             lines.append("  " + "  ".join(cells))
         self.say("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Officer:
+    """The staff member the user becomes in one admin chat."""
+
+    user: User
+    role_label: str  # 村干部, 镇干部…: what the prompt and headers call them
+
+
+async def seed_staff(world: EmulatedDesk) -> dict[int, Officer]:
+    """Make sure every admin chat's place has an active staff member; who acts in which chat.
+
+    Rows already there (an earlier sandbox run, someone invited by hand) are kept: the
+    sandbox database persists, and `telegram_id` is unique.
+    """
+    desk = world.desk
+    admin_places = [p for p in world.places if p.admin_chat_id is not None]
+    now = desk.clock.now()
+    async with desk.sessions() as session, session.begin():
+        rows = list((await session.execute(select(Staff).where(Staff.active.is_(True)))).scalars())
+        taken = {r.telegram_id for r in (await session.execute(select(Staff))).scalars()}
+        spare = (i for i in range(FIRST_OTHER_STAFF_ID, FIRST_OTHER_STAFF_ID + 10_000))
+        for place in admin_places:
+            if any(r.place_id == place.id for r in rows):
+                continue
+            uid, name = DEMO_STAFF.get(place.id, (0, f"{place.name}干部"))
+            if not uid or uid in taken:
+                uid = next(i for i in spare if i not in taken)
+            row = Staff(
+                telegram_id=uid,
+                display_name=name,
+                role=ROLE_OF_LEVEL.get(place.level, "cadre"),
+                place_id=place.id,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            rows.append(row)
+            taken.add(uid)
+        officers: dict[int, Officer] = {}
+        for place in admin_places:
+            assert place.admin_chat_id is not None
+            row = min((r for r in rows if r.place_id == place.id), key=lambda r: r.telegram_id)
+            try:
+                role_label: str = desk.texts(f"role.{row.role}")
+            except TextsError:
+                role_label = "干部"
+            user = world.emu.user(row.telegram_id, row.display_name or role_label)
+            officers[place.admin_chat_id] = Officer(user, role_label)
+    return officers
 
 
 def _rows(markup: Any) -> list[list[dict[str, Any]]]:
@@ -312,7 +408,7 @@ async def _session(database_url: str, config_dir: Path, stdin: TextIO, out: Text
     interactive = stdin is sys.stdin and out is sys.stdout and stdin.isatty()
     print("正在启动机器人… starting the bot…", file=out, flush=True)
     async with emulated_desk(database_url, config_dir, poll_timeout=1) as world:
-        sandbox = Sandbox(world, out)
+        sandbox = Sandbox(world, out, await seed_staff(world))
         shown = make_url(database_url).render_as_string(hide_password=True)
         sandbox.say(BANNER.format(database=shown.removeprefix("sqlite+aiosqlite:///")))
         reader = LineReader(stdin, interactive)
