@@ -640,9 +640,14 @@ class TicketService:
         if change.escalated:
             due = render.due(texts, view.due_at, self._tz, self._clock.now(), view.urgent)
             detail = texts("notice.escalate", place=place, due=due)
-        elif change.action == Action.RATE:
+        elif change.action == Action.RATE and reporter:
+            return []  # the reporter rated: their rating message thanks them and says what next
+        elif change.action == Action.RATE and change.after.status == Status.OPEN:
             due = render.due(texts, view.due_at, self._tz, self._clock.now(), view.urgent)
             detail = texts("notice.reopen", due=due)
+        elif change.action == Action.RATE:
+            rating = texts(f"rating.{move.rating.value}") if move.rating else ""
+            detail = texts("notice.closed_by_rating", rating=rating)
         else:
             detail = texts(f"notice.{change.action.value}", place=place, text=move.text)
         if not detail:

@@ -155,3 +155,24 @@ async def test_a_complaint_about_the_village_cadres_goes_to_the_township(
     await press_on(running, village_cadre, card, "✋ 受理")
     (ticket,) = await running.desk.tickets.all()
     assert ticket.status == "open", "the village's cadre is not in charge of a complaint about them"
+
+
+async def test_a_satisfied_rating_closes_and_supporters_are_told_so(running: EmulatedDesk) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    other, other_chat = await resident(running, 1002, "王五")
+    await emu.send_text(other, other_chat, "村口路灯坏了好多天,晚上黑乎乎的")
+    draft = await emu.wait_for("sendMessage", to(other_chat))
+    await press(running, other, other_chat, draft, f"🙋 我也遇到({number})")
+    cadre = await staff(running, 5001, "李主任")
+    await answer(running, cadre, number, "路灯已经修好了。")
+    reporter = emu.user(1001, "张三")
+    chat = emu.private_chat(reporter)
+    mark = emu.mark()
+    await press_on(running, reporter, last_with_buttons(running, chat, "路灯已经修好了"), "😊 满意")
+    to_reporter = [
+        c.params["text"] for c in emu.calls_since(mark) if c.params.get("chat_id") == chat.id
+    ]
+    assert to_reporter and all("重新办理" not in t for t in to_reporter), to_reporter
+    assert "感谢评价:满意" in to_reporter[-1]
+    assert "已办结" in (emu.last_message(other_chat) or {})["text"]
