@@ -410,9 +410,9 @@ class CadreService:
     async def show(self, person: Person, origin: Origin, raw_number: str) -> None:
         """/ticket N in an admin chat: the card with its buttons and the whole timeline,
         notes included, for a cadre whose jurisdiction covers the ticket's place."""
-        number = parse_number(raw_number)
         async with self._inbox.acting_on(origin) as session:
             member = await self._cadre(session, person, origin)
+            number = parse_number(raw_number)
             ticket = await repo.ticket_by_number(session, number)
             if ticket is None or not self._staff.covers(member, ticket.place_id):
                 raise TicketNotFound(number=number)

@@ -62,7 +62,8 @@ async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None and user is not None and message.text is not None
     name, body = command_name(message.text), command_body(message.text)
     desk, origin = desk_of(context), origin_of(update)
-    if name == "find" and not body:
+    # Outside admin chats the service refuses every cadre command, /find without words too.
+    if name == "find" and not body and is_admin_chat(update, context):
         await desk.inbox.reply(origin, desk.messages.reply(origin, "desk.find_usage"))
         return
     await desk.cadres.listing(person_of(user), origin, Listing(name, tuple(body.split())))
@@ -74,7 +75,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None and user is not None and message.text is not None
     desk, origin = desk_of(context), origin_of(update)
     body = command_body(message.text)
-    if not body:
+    if not body and is_admin_chat(update, context):
         await desk.inbox.reply(origin, desk.messages.reply(origin, "desk.ticket_usage"))
         return
     await desk.cadres.show(person_of(user), origin, body)
