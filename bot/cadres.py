@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -418,7 +418,9 @@ class CadreService:
                 raise TicketNotFound(number=number)
             view = await self._view(session, ticket)
             events = await repo.events_of(session, ticket.id)
-            card = self._messages.card(view, origin.chat_id)[0]
+            # A copy for the asker, not the ticket's card: the card stays where the ticket is
+            # handled (a CARD would be recorded as the ticket's card once sent).
+            card = replace(self._messages.card(view, origin.chat_id)[0], purpose=Purpose.PROMPT)
             await self._outbox.put(
                 session,
                 [card, self._messages.say(origin, self._timeline(events), purpose=Purpose.PROMPT)],

@@ -463,6 +463,27 @@ async def test_a_lookup_outside_the_jurisdiction_looks_like_a_missing_ticket(
     assert await snapshot(running, number) == before
 
 
+async def test_looking_a_ticket_up_moves_nothing(running: EmulatedDesk) -> None:
+    """/ticket posts the card again for the cadre; the ticket's own card stays where the
+    ticket is handled, and the timeline does not change."""
+    emu = running.emu
+    number = await submit(running, 1001, LAMP)
+    officer = await staff(running, 6001, "赵镇长", role="township", place="qingshan-town")
+    cadre = await staff(running, 5001, "李主任")
+    await tap(running, officer, await card_of(running, number), "⬆️ 上报")
+    before = await snapshot(running, number)
+    assert before["card"][0] == TOWNSHIP_CHAT
+    # The village cadre looks the escalated ticket up in the village's admin chat.
+    admin = running.admin_of("qingxi")
+    await emu.send_text(cadre, admin, f"/ticket {number}")
+    await emu.settle()
+    assert await snapshot(running, number) == before
+    mark = emu.mark()
+    await emu.send_text(officer, running.chats[TOWNSHIP_CHAT], "/open")
+    await emu.settle()
+    assert number in "".join(bot_texts(emu, TOWNSHIP_CHAT, mark)), "still the township's"
+
+
 # --- words in admin chats ----------------------------------------------------------------------
 
 
