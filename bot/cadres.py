@@ -23,7 +23,13 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.kinds import Purpose
 from bot.delivery.outbox import Outbox, Outgoing
 from bot.dto import Origin, Person, TicketView
-from bot.errors import ActionRefused, BadTicketNumber, StaleDraft, TicketNotFound
+from bot.errors import (
+    ActionRefused,
+    BadTicketNumber,
+    DeskError,
+    StaleDraft,
+    TicketNotFound,
+)
 from bot.lifecycle import (
     ACTIVE,
     Action,
@@ -322,16 +328,29 @@ class CadreService:
             ticket_id, action = pending.ticket_id, Action(pending.action)
         else:
             return
+        waited = pending is not None and pending.ticket_id == ticket_id
         async with self._inbox.acting_on(origin) as session:
             ticket = await repo.ticket_by_id(session, ticket_id)
             if ticket is None:
                 return
-            who = await self._in_charge(session, person, origin, ticket)
             words = text.strip()
-            if not words and not photos:
-                raise ActionRefused("errors.input_empty")
-            await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
-            view = await self._tickets.move(session, ticket, action, who, True, Move(words, photos))
+            try:
+                who = await self._in_charge(session, person, origin, ticket)
+                if not words and not photos:
+                    raise ActionRefused("errors.input_empty")
+                await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
+                view = await self._tickets.move(
+                    session, ticket, action, who, True, Move(words, photos)
+                )
+            except DeskError as refused:
+                if not waited or refused.text_key == "errors.input_empty":
+                    raise
+                # The ticket moved on while these words were awaited: the wait ends here and
+                # the refusal is told once (else every later message would draw it again).
+                await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
+                said = self.texts(refused.text_key, **refused.values)
+                await self._outbox.put(session, [self._messages.say(origin, said)])
+                return
             # The prompts asking for these words are answered: their buttons go.
             spent = await repo.prompts_with_buttons(session, origin.chat_id, ticket.id)
             done = self._done(view, action, who)

@@ -596,3 +596,32 @@ async def test_a_redelivered_claim_or_answer_acts_once(running: EmulatedDesk) ->
     assert await snapshot(running, number) == again
     assert sum("第二次答复" in t for t in bot_texts(emu, chat, mark)) == 1
 
+
+# --- a wait for words whose ticket moved on ----------------------------------------------------
+
+
+async def test_a_wait_for_words_ends_when_its_ticket_moves_on(running: EmulatedDesk) -> None:
+    """李主任 pressed 回复 while 王委员 answered by replying to the card: 李主任's prompt
+    loses its buttons (取消 among them), so the wait must end too. His next words are refused
+    once, and later chatter is left alone instead of drawing the refusal again and again."""
+    emu = running.emu
+    number = await submit(running, 1001, LAMP)
+    li = await staff(running, 5001, "李主任")
+    wang = await staff(running, 5002, "王委员")
+    admin = running.admin_of("qingxi")
+    await tap(running, li, await card_of(running, number), "💬 回复")
+    await emu.send_text(wang, admin, "路灯已经修好了。", reply_to=await card_of(running, number))
+    await emu.settle()
+    answered = await snapshot(running, number)
+    assert answered["status"] == "answered"
+    mark = emu.mark()
+    await emu.send_text(li, admin, "好的,我知道了。")
+    await emu.settle()
+    said = bot_texts(emu, admin, mark)
+    assert len(said) == 1 and "工单当前状态为「已答复」,不能再做这个操作" in said[0], said
+    mark = emu.mark()
+    await emu.send_text(li, admin, "下午三点开会。")
+    await emu.settle()
+    assert bot_texts(emu, admin, mark) == [], "the wait is over: chatter is left alone"
+    after = await snapshot(running, number)
+    assert after == {**answered, "pending": 0}
