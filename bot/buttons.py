@@ -174,11 +174,18 @@ def rating(texts: Texts, ticket_id: int, answer: int, ratings: list[str]) -> Key
 
 
 def choices(
-    ticket_id: int, action: str, options: list[tuple[str, str]], cancel: str, width: int = 2
+    ticket_id: int,
+    action: str,
+    options: list[tuple[str, str]],
+    cancel: str,
+    owner: int | None,
+    width: int = 2,
 ) -> Keyboard:
-    """A list to pick from (categories, transfer targets, common answers), and 取消."""
+    """A list to pick from (categories, transfer targets, common answers), and 取消 for the
+    cadre `owner` who asked for it."""
     picks = [Button(label, card_data(action, ticket_id, value)) for value, label in options]
-    return (*rows_of(picks, width), (Button(cancel, card_data(CANCEL_INPUT, ticket_id)),))
+    call_off = Button(cancel, card_data(CANCEL_INPUT, ticket_id, str(owner)))
+    return (*rows_of(picks, width), (call_off,))
 
 
 CANCEL_INPUT = "cancel_input"

@@ -155,12 +155,18 @@ class CadreService:
             ticket = await repo.ticket_by_id(session, pressed.ticket_id)
             if ticket is None:
                 raise StaleDraft
-            who = await self._in_charge(session, person, origin, ticket)
             if pressed.action == buttons.CANCEL_INPUT:
+                # Only the cadre the prompt waits on may call it off (the data names them):
+                # anyone else's 取消 would leave that cadre's next message taken as the words.
+                arg = pressed.arg or ""
+                owner = int(arg) if arg.isdigit() else None
+                if owner != person.telegram_id:
+                    raise ActionRefused("errors.not_your_prompt")
                 await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
                 text = self.texts("desk.prompt_cancelled")
                 await self._outbox.put(session, [self._messages.edit(origin, text)])
                 return text
+            who = await self._in_charge(session, person, origin, ticket)
             if pressed.action in (SET_CATEGORY, TRANSFER, PICK):
                 return await self._second_step(session, origin, ticket, who, pressed)
             try:
@@ -194,11 +200,18 @@ class CadreService:
             options = [
                 (c, label) for c, label in self._classifier.categories if c != ticket.category
             ]
-            keyboard = buttons.choices(ticket.id, SET_CATEGORY, options, cancel, width=3)
+            keyboard = buttons.choices(
+                ticket.id, SET_CATEGORY, options, cancel, who.telegram_id, width=3
+            )
             text = texts("desk.choose_category", number=number)
         elif action == Action.REASSIGN:
             keyboard = buttons.choices(
-                ticket.id, TRANSFER, await self._targets(session, ticket, who), cancel, width=1
+                ticket.id,
+                TRANSFER,
+                await self._targets(session, ticket, who),
+                cancel,
+                who.telegram_id,
+                width=1,
             )
             text = texts("desk.choose_target", number=number)
         else:
@@ -215,7 +228,7 @@ class CadreService:
             picks: list[tuple[str, str]] = []
             if action == Action.ANSWER:
                 picks = [(str(i), a.title) for i, a in self._answers.for_category(ticket.category)]
-            keyboard = buttons.choices(ticket.id, PICK, picks, cancel)
+            keyboard = buttons.choices(ticket.id, PICK, picks, cancel, who.telegram_id)
             text = texts(f"desk.prompt_{action.value}", name=who.name, number=number)
         return self._messages.to_admins(view, text, keyboard, chat_id=origin.chat_id)
 
@@ -338,7 +351,8 @@ class CadreService:
                 who = await self._in_charge(session, person, origin, ticket)
                 if not words and not photos:
                     raise ActionRefused("errors.input_empty")
-                await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
+                if waited:  # a wait for another ticket goes on
+                    await repo.drop_pending_input(session, origin.chat_id, person.telegram_id)
                 view = await self._tickets.move(
                     session, ticket, action, who, True, Move(words, photos)
                 )
@@ -368,6 +382,10 @@ class CadreService:
         """/open /mine /overdue /find in an admin chat."""
         async with self._inbox.acting_on(origin) as session:
             member = await self._cadre(session, person, origin)
+            chat_place = self._places.place_of_admin_chat(origin.chat_id)
+            if chat_place is None or not self._staff.covers(member, chat_place.id):
+                # A chat's list is for the cadres who answer for its place.
+                raise ActionRefused("errors.not_in_charge")
             statuses = [s.value for s in ACTIVE]
             title = self.texts(f"desk.title_{listing.name}", words=" ".join(listing.words))
             match listing.name:

@@ -90,9 +90,7 @@ class NewTicket:
 
 
 # Timeline events only the cadres see (the resident's /ticket leaves them out).
-INTERNAL_EVENTS = frozenset(
-    {Action.NOTE.value, Action.REASSIGN.value, "card_posted", "card_failed"}
-)
+INTERNAL_EVENTS = frozenset({Action.NOTE.value, Action.REASSIGN.value})
 
 
 @dataclass(frozen=True)

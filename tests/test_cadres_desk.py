@@ -176,3 +176,49 @@ async def test_a_satisfied_rating_closes_and_supporters_are_told_so(running: Emu
     assert to_reporter and all("重新办理" not in t for t in to_reporter), to_reporter
     assert "感谢评价:满意" in to_reporter[-1]
     assert "已办结" in (emu.last_message(other_chat) or {})["text"]
+
+
+async def test_only_the_cadre_a_prompt_waits_on_can_cancel_it(running: EmulatedDesk) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    first = await staff(running, 5001, "李主任")
+    second = await staff(running, 5002, "王会计")
+    admin = running.admin_of("qingxi")
+    await press_on(running, first, await card_of(running, number), "💬 回复")
+    prompt = last_with_buttons(running, admin, "请直接发送给居民")
+    await press_on(running, second, prompt, "✖️ 取消")
+    assert "其他干部" in emu.calls_since(0, "answerCallbackQuery")[-1].params.get("text", "")
+    await press_on(running, first, prompt, "✖️ 取消")
+    await emu.send_text(first, admin, "这句是干部之间的闲聊")
+    await emu.settle()
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "open" and ticket.answers == 0
+
+
+async def test_the_resident_sees_the_public_timeline_without_internal_notes(
+    running: EmulatedDesk,
+) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    cadre = await staff(running, 5001, "李主任")
+    admin = running.admin_of("qingxi")
+    await press_on(running, cadre, await card_of(running, number), "📝 备注")
+    await emu.send_text(cadre, admin, "内部备注:这户上次也反映过")
+    await emu.settle()
+    await press_on(running, cadre, await card_of(running, number), "✋ 受理")
+    user = emu.user(1001, "张三")
+    chat = emu.private_chat(user)
+    await emu.send_text(user, chat, f"/ticket {number}")
+    detail = await emu.wait_for(
+        "sendMessage",
+        lambda c: (
+            "/ticket" not in c.params["text"]
+            and number in c.params["text"]
+            and c.params["chat_id"] == chat.id
+        ),
+    )
+    assert "干部已受理" in detail.params["text"]
+    assert "备注" not in detail.params["text"] and "这户上次" not in detail.params["text"]
+    await emu.send_text(cadre, admin, f"/ticket {number}")
+    await emu.settle()
+    assert "这户上次也反映过" in (emu.last_message(admin) or {})["text"]
