@@ -15,6 +15,7 @@ from bot.intake import IntakeService
 from bot.messages import Messages
 from bot.places import PlaceDirectory
 from bot.settings import Settings
+from bot.staff import StaffService
 from bot.texts import Texts
 from bot.tickets import TicketService
 from nlp.classifier import Classifier
@@ -45,6 +46,7 @@ class Desk:
     messages: Messages
     tickets: TicketService
     intake: IntakeService
+    staff: StaffService
 
     async def close(self) -> None:
         """Let queued writes finish, then release the database."""
@@ -105,6 +107,11 @@ async def open_desk(
         outbox,
         messages,
     )
+    staff = StaffService(
+        sessions, clock, places, inbox, outbox, messages, bot_username=settings.bot_username
+    )
+    # Chats linked with /bind win over config/places.toml.
+    await staff.apply_bindings()
     log.info("desk open: %d places, database %s", len(list(places)), engine.url.render_as_string())
     return Desk(
         settings,
@@ -120,4 +127,5 @@ async def open_desk(
         messages,
         tickets,
         intake,
+        staff,
     )
