@@ -210,10 +210,10 @@ class StaffService:
     ) -> None:
         """/invite ROLE [PLACE] in an admin chat: a one-time link for the new member."""
         async with self._inbox.acting_on(origin) as session:
-            chat_place = await self._admin_in_chat(session, person, origin)
+            chat_place, admin = await self._admin_in_chat(session, person, origin)
             parsed = parse_role(role)
             place = self._place(place_id) if place_id else chat_place
-            await self._require_admin(session, person, place.id)
+            self._require_covers(admin, place.id)
             code = await self._new_invite(session, parsed, place, person.telegram_id)
             link = self.invite_link(code) or f"/start {INVITE_PREFIX}{code}"
             message = self._messages.reply(
@@ -268,16 +268,16 @@ class StaffService:
     ) -> None:
         """/grant ROLE [PLACE] as a reply to the person's message, in an admin chat."""
         async with self._inbox.acting_on(origin) as session:
-            chat_place = await self._admin_in_chat(session, person, origin)
+            chat_place, admin = await self._admin_in_chat(session, person, origin)
             if target is None:
                 raise NeedsReply(command="/grant")
             parsed = parse_role(role)
             place = self._place(place_id) if place_id else chat_place
-            await self._require_admin(session, person, place.id)
+            self._require_covers(admin, place.id)
             # Moving someone from another jurisdiction needs a say over that one too.
             current = await self.member(session, target.telegram_id)
             if current is not None:
-                await self._require_admin(session, person, current.place_id)
+                self._require_covers(admin, current.place_id)
             await people.put_staff(
                 session, target.telegram_id, target.display_name, parsed, place.id, self._now()
             )
@@ -302,13 +302,13 @@ class StaffService:
     async def revoke(self, person: Person, origin: Origin, target: Person | None) -> None:
         """/revoke as a reply to the person's message, in an admin chat."""
         async with self._inbox.acting_on(origin) as session:
-            await self._admin_in_chat(session, person, origin)
+            _, admin = await self._admin_in_chat(session, person, origin)
             if target is None:
                 raise NeedsReply(command="/revoke")
             current = await self.member(session, target.telegram_id)
             if current is None:
                 raise NotStaff(name=target.display_name)
-            await self._require_admin(session, person, current.place_id)
+            self._require_covers(admin, current.place_id)
             await people.deactivate_staff(session, target.telegram_id, self._now())
             await self._audit(
                 session,
@@ -445,8 +445,7 @@ class StaffService:
                 raise BanUsage(command="/unban" if lift else "/ban")
             if reporter is None:
                 raise BanTicketNotFound(number=number or "")
-            if not self.covers(actor, reporter.place_id):
-                raise NotAllowed
+            self._require_covers(actor, reporter.place_id)
             now = self._now()
             if lift:
                 changed = await people.lift_ban(session, reporter.telegram_id)
@@ -498,18 +497,18 @@ class StaffService:
 
     async def _admin_in_chat(
         self, session: AsyncSession, person: Person, origin: Origin
-    ) -> PlaceInfo:
-        """The admin chat's place, once the person is known as an admin at all (anyone else
-        is refused before their arguments are looked at)."""
+    ) -> tuple[PlaceInfo, StaffMember]:
+        """The admin chat's place and the person as an admin (anyone else is refused before
+        their arguments are looked at); whether they cover the place concerned is checked
+        once that place is known."""
         place = self._chat_place(origin)
         member = await self.member(session, person.telegram_id)
         if member is None or member.role is not Role.ADMIN:
             raise NotAllowed
-        return place
+        return place, member
 
-    async def _require_admin(self, session: AsyncSession, person: Person, place_id: str) -> None:
-        member = await self.member(session, person.telegram_id)
-        if member is None or member.role is not Role.ADMIN or not self.covers(member, place_id):
+    def _require_covers(self, member: StaffMember, place_id: str) -> None:
+        if not self.covers(member, place_id):
             raise NotAllowed
 
     async def _new_code(

@@ -74,6 +74,19 @@ async def test_an_invitation_registers_once(running: EmulatedDesk, clock: FakeCl
     assert await audit_actions(running) == ["invite", "invite_used", "invite"]
 
 
+async def test_a_redelivered_invitation_is_acted_on_once(running: EmulatedDesk) -> None:
+    emu = running.emu
+    code = await running.desk.staff.create_invite("grid", "qingxi-1")
+    user = emu.user(3005, "小周")
+    chat = emu.private_chat(user)
+    assert "网格员" in await exchange(running, user, chat, f"/start inv_{code}")
+    mark = emu.mark()
+    emu.redeliver(emu.last_update_id)
+    await emu.settle()
+    assert [c for c in emu.calls_since(mark, "sendMessage") if to(chat)(c)] == []
+    assert await audit_actions(running) == ["invite", "invite_used"]
+
+
 async def test_an_admin_invites_from_the_admin_chat(running: EmulatedDesk) -> None:
     emu, admin_chat = running.emu, running.admin_of("qingxi")
     admin = await enrol(running, 3010, "王主任", "admin", "qingxi")
