@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +43,7 @@ from bot.lifecycle import (
 )
 from bot.messages import Messages
 from bot.places import PlaceDirectory
+from bot.staff import StaffMember, StaffService
 from bot.texts import Html, html_escape
 from bot.tickets import Move, Mover, TicketService, parse_number
 from nlp.classifier import Classifier
@@ -59,21 +59,6 @@ NEEDS_WORDS = (Action.ANSWER, Action.ASK, Action.CLOSE, Action.REJECT, Action.NO
 SET_CATEGORY, TRANSFER, PICK = "setcat", "to", "pick"
 LIST_LIMIT = 20
 TIMELINE_LIMIT = 40
-
-
-class Member(Protocol):
-    """A staff member as the staff service knows them."""
-
-    telegram_id: int
-    display_name: str
-    role: Role
-    place_id: str
-
-
-class StaffLookup(Protocol):
-    async def member(self, session: AsyncSession, telegram_id: int) -> Member | None: ...
-
-    def covers(self, member: Member, place_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +79,7 @@ class CadreService:
         places: PlaceDirectory,
         classifier: Classifier,
         tickets: TicketService,
-        staff: StaffLookup,
+        staff: StaffService,
         answers: CommonAnswers,
         tz: ZoneInfo,
         inbox: Inbox,
@@ -116,7 +101,7 @@ class CadreService:
 
     # --- who may act ---------------------------------------------------------------------------
 
-    async def _cadre(self, session: AsyncSession, person: Person, origin: Origin) -> Member:
+    async def _cadre(self, session: AsyncSession, person: Person, origin: Origin) -> StaffMember:
         """The staff member acting in an admin chat, or a refusal."""
         if origin.private or self._places.place_of_admin_chat(origin.chat_id) is None:
             raise ActionRefused("errors.admin_chat_only")

@@ -18,6 +18,7 @@ from bot.messages import Messages
 from bot.places import PlaceDirectory
 from bot.routing import Routing
 from bot.settings import Settings
+from bot.staff import StaffService
 from bot.texts import Texts
 from bot.tickets import TicketService
 from nlp.classifier import Classifier
@@ -48,6 +49,7 @@ class Desk:
     messages: Messages
     tickets: TicketService
     intake: IntakeService
+    staff: StaffService
     cadres: CadreService
 
     async def close(self) -> None:
@@ -111,13 +113,18 @@ async def open_desk(
         outbox,
         messages,
     )
+    staff = StaffService(
+        sessions, clock, places, inbox, outbox, messages, bot_username=settings.bot_username
+    )
+    # Chats linked with /bind win over config/places.toml.
+    await staff.apply_bindings()
     cadres = CadreService(
         sessions,
         clock,
         places,
         classifier,
         tickets,
-        _TableStaff(places),
+        staff,
         CommonAnswers.load(settings.config_dir),
         tz,
         inbox,
@@ -139,31 +146,6 @@ async def open_desk(
         messages,
         tickets,
         intake,
+        staff,
         cadres,
     )
-
-
-class _TableStaff:
-    """Temporary: staff straight from the table until the staff service lands."""
-
-    def __init__(self, places: PlaceDirectory) -> None:
-        self._places = places
-
-    async def member(self, session, telegram_id):  # type: ignore[no-untyped-def]
-        from sqlalchemy import select
-
-        from bot.lifecycle import Role
-        from storage.models import Staff
-
-        row = (
-            await session.execute(
-                select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True))
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            return None
-        row.role = Role(row.role)
-        return row
-
-    def covers(self, member, place_id):  # type: ignore[no-untyped-def]
-        return self._places.covers(member.place_id, place_id)

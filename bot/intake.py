@@ -37,8 +37,8 @@ from bot.places import PlaceDirectory
 from bot.tickets import ACTIVE, NewTicket, TicketService
 from nlp.classifier import Classification, Classifier
 from nlp.faq import FaqIndex, FaqMatch
-from storage import repo
-from storage.models import Draft, Resident, TicketMessage
+from storage import people, repo
+from storage.models import Draft, KeptMessage, Resident, TicketMessage
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,9 @@ class IntakeService:
         verdict = self._private_flood.check(person.telegram_id, self._clock.now())
         async with self._inbox.acting_on(origin) as session:
             resident = await self._resident(session, person)
+            # A banned sender (bot/staff.py): their words are kept, no draft is written.
+            if await self._kept_if_banned(session, person.telegram_id, origin, words or ""):
+                return
             draft = await repo.get_draft(session, resident.id)
             now = self._clock.now()
             messages: list[Outgoing] = []
@@ -388,6 +391,10 @@ class IntakeService:
     ) -> list[Outgoing]:
         """Open the ticket (its card goes to the cadres) and acknowledge it to the resident."""
         assert resident.place_id is not None
+        # A draft written before its author was banned is kept, not submitted.
+        if await self._kept_if_banned(session, resident.telegram_id, origin, draft.text):
+            await repo.delete_draft(session, draft)
+            return []
         location = (
             (draft.latitude, draft.longitude)
             if draft.latitude is not None and draft.longitude is not None
@@ -557,6 +564,18 @@ class IntakeService:
                 session, [r.origin.update_id for r in reports if r.origin.update_id is not None]
             )
             fresh = [r for r in reports if r.origin.update_id not in done]
+            # Banned senders' reports are kept and open no ticket; the group is told nothing.
+            banned = await people.banned_among(session, (r.person.telegram_id for r in fresh))
+            if banned:
+                await people.keep_messages(
+                    session,
+                    (
+                        self._kept(r.person.telegram_id, r.origin, r.text)
+                        for r in fresh
+                        if r.person.telegram_id in banned
+                    ),
+                )
+                fresh = [r for r in fresh if r.person.telegram_id not in banned]
             residents = await repo.upsert_residents(
                 session,
                 ((r.person.telegram_id, r.person.display_name, r.place_id) for r in fresh),
@@ -595,6 +614,25 @@ class IntakeService:
         await self._group_reports.close()
 
     # --- helpers -------------------------------------------------------------------------------
+
+    async def _kept_if_banned(
+        self, session: AsyncSession, telegram_id: int, origin: Origin, text: str
+    ) -> bool:
+        """For a banned sender: keep what they wrote, tell them calmly, and return True."""
+        if not await people.is_banned(session, telegram_id):
+            return False
+        await people.keep_messages(session, [self._kept(telegram_id, origin, text)])
+        await self._outbox.put(session, [self._messages.reply(origin, "ban.private_notice")])
+        return True
+
+    def _kept(self, telegram_id: int, origin: Origin, text: str) -> KeptMessage:
+        return KeptMessage(
+            telegram_id=telegram_id,
+            chat_id=origin.chat_id,
+            message_id=origin.message_id,
+            text=text,
+            at=self._clock.now(),
+        )
 
     async def _with_similar(
         self, session: AsyncSession, view: DraftView, person: Person

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.tomlfile import read_toml
 
 LEVELS = ("county", "township", "village", "grid")
+# What a chat is to its place: the cadres' admin chat, or a village's residents' group.
+ADMIN, GROUP = "admin", "group"
+PURPOSES = (ADMIN, GROUP)
 CHILD_KEYS = {"county": "townships", "township": "villages", "village": "grids"}
 
 
 class PlacesError(Exception):
     """config/places.toml is missing or wrong; the message says where."""
+
+
+class ChatInUse(PlacesError):
+    """A chat can serve one place for one purpose only."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,47 @@ class PlaceDirectory:
 
     def place_of_admin_chat(self, chat_id: int) -> PlaceInfo | None:
         return self._by_admin.get(chat_id)
+
+    def check_bind(self, place_id: str, purpose: str, chat_id: int) -> PlaceInfo:
+        """The place `bind` would change; raises if it cannot: an unknown place or purpose, a
+        residents' group for a place that is not a village, a chat serving another place (or
+        this place for the other purpose)."""
+        place = self._by_id.get(place_id)
+        if place is None:
+            raise PlacesError(f"no place {place_id!r}")
+        if purpose not in PURPOSES:
+            raise PlacesError(f"a chat is bound as {' or '.join(PURPOSES)}, not {purpose!r}")
+        if purpose == GROUP and place.level != "village":
+            raise PlacesError(f"only a village has a residents' group, not {place_id!r}")
+        current = place.admin_chat_id if purpose == ADMIN else place.group_chat_id
+        if current != chat_id and (chat_id in self._by_admin or chat_id in self._by_group):
+            raise ChatInUse(f"chat {chat_id} already serves another place")
+        return place
+
+    def bind(self, place_id: str, purpose: str, chat_id: int) -> PlaceInfo:
+        """Make the chat the place's admin chat or residents' group (replacing its earlier one),
+        keeping the look-ups by chat consistent. Raises as `check_bind` does."""
+        place = self.check_bind(place_id, purpose, chat_id)
+        index = self._by_admin if purpose == ADMIN else self._by_group
+        old = place.admin_chat_id if purpose == ADMIN else place.group_chat_id
+        if old is not None:
+            index.pop(old, None)
+        bound = (
+            replace(place, admin_chat_id=chat_id)
+            if purpose == ADMIN
+            else replace(place, group_chat_id=chat_id)
+        )
+        self._by_id[place_id] = bound
+        index[chat_id] = bound
+        # The other index holds the same place under its other chat: keep it the same object.
+        other, other_chat = (
+            (self._by_group, bound.group_chat_id)
+            if purpose == ADMIN
+            else (self._by_admin, bound.admin_chat_id)
+        )
+        if other_chat is not None:
+            other[other_chat] = bound
+        return bound
 
     def chain(self, place_id: str) -> list[PlaceInfo]:
         """The place and its parents up to the county, nearest first."""

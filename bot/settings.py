@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/fengqiao.db"
     timezone: str = "Asia/Shanghai"
     config_dir: Path = Field(default=Path("config"))
+    # The bot's @username, for the invitation links the CLI prints (the running bot asks
+    # Telegram instead). Without it the CLI prints the code to send with /start.
+    bot_username: str | None = None
 
     @field_validator("bot_api_url")
     @classmethod
@@ -36,6 +39,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not name.replace("_", "").isalnum() or not name.isascii():
+            raise ValueError("must be the bot's @username (letters, digits and _)")
+        return name
 
     @field_validator("database_url")
     @classmethod

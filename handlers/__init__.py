@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot import buttons
-from handlers import cadres, errors, group, private
+from handlers import cadres, errors, group, private, staff
 from handlers.context import KIND_COMMANDS, desk_of
 
 # Before every other handler: a button press must name a button its message shows.
@@ -39,6 +39,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, genuine_press), group=GUARDS)
     app.add_handlers(
         [
+            # The cadres' desk, in every chat: the service refuses them outside admin chats (and
+            # /bind outside groups). Before the private chat's catch-all for unknown commands.
+            CommandHandler("invite", staff.invite, filters=NEW),
+            CommandHandler("grant", staff.grant, filters=NEW),
+            CommandHandler("revoke", staff.revoke, filters=NEW),
+            CommandHandler("ban", staff.ban, filters=NEW),
+            CommandHandler("unban", staff.unban, filters=NEW),
+            CommandHandler("bind", staff.bind, filters=NEW),
             # Private chat with a resident.
             CommandHandler("start", private.start, filters=PRIVATE & NEW),
             CommandHandler("help", private.help_command, filters=PRIVATE & NEW),

@@ -10,6 +10,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import buttons, render
+from handlers import staff
 from handlers.context import (
     KIND_COMMANDS,
     command_body,
@@ -21,9 +22,12 @@ from handlers.context import (
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet, open a deep-linked ticket, and ask for the village when it is unknown."""
+    """Greet, open a deep-linked ticket or invitation, and ask for the village when unknown."""
     desk, message, user = desk_of(context), update.effective_message, update.effective_user
     assert message is not None and user is not None
+    if staff.is_invitation(context.args):
+        await staff.redeem(update, context)
+        return
     origin = origin_of(update)
     if context.args and context.args[0].startswith("t") and context.args[0][1:].isdigit():
         item = await desk.tickets.for_owner(user.id, context.args[0][1:])

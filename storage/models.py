@@ -284,7 +284,7 @@ class OneTimeCode(Base):
     __tablename__ = "one_time_codes"
 
     code: Mapped[str] = mapped_column(String(48), primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # invite | bind
+    purpose: Mapped[str] = mapped_column(String(16))  # invite | bind_admin | bind_group
     place_id: Mapped[str] = mapped_column(ForeignKey("places.id"))
     role: Mapped[str | None] = mapped_column(String(16), default=None)  # for an invitation
     created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)

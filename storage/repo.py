@@ -64,6 +64,8 @@ async def upsert_residents(
     """
     # One row per person: PostgreSQL refuses to update the same row twice in one statement.
     rows = {tid: _resident_row(tid, name, place, now) for tid, name, place in people}
+    if not rows:
+        return {}  # an INSERT of no rows is not valid SQL
     result = await session.execute(
         _upsert_residents(session).returning(Resident.telegram_id, Resident.id),
         list(rows.values()),

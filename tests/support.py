@@ -1,15 +1,22 @@
 """Helpers the emulator flows share: residents who choose a village, pressing buttons by their
-label, forging button presses, and reading what the bot sent."""
+label, forging button presses, reading what the bot sent, staff enrolled through an
+invitation, and running the `fengqiao` command."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from bot.dto import Person
 from bot.sandbox.emulated import EmulatedDesk
 from bot.sandbox.emulator import BotApiEmulator, Call, Chat, User
+from storage import people
+from tests.conftest import ROOT
 
 JSON = dict[str, Any]
 
@@ -123,3 +130,55 @@ async def card_of(world: EmulatedDesk, number: str) -> JSON:
     card = world.emu.message(ticket.admin_chat_id, ticket.admin_message_id)
     assert card is not None
     return card
+
+
+async def exchange(
+    world: EmulatedDesk, user: User, chat: Chat, text: str, reply_to: JSON | None = None
+) -> str:
+    """Send `text` and wait: everything the bot sent into that chat meanwhile, joined."""
+    mark = world.emu.mark()
+    await world.emu.send_text(user, chat, text, reply_to=reply_to)
+    await world.emu.settle()
+    return "\n".join(
+        texts_of([c for c in world.emu.calls_since(mark, "sendMessage") if to(chat)(c)])
+    )
+
+
+async def enrol(
+    world: EmulatedDesk, uid: int, name: str, role: str = "admin", place: str = "qingxi"
+) -> User:
+    """A person invited by an operator who opened the invitation link: active staff."""
+    code = await world.desk.staff.create_invite(role, place)
+    user = world.emu.user(uid, name)
+    welcome = await exchange(world, user, world.emu.private_chat(user), f"/start inv_{code}")
+    assert "已登记" in welcome, welcome
+    return user
+
+
+async def audit_actions(world: EmulatedDesk) -> list[str]:
+    """The audit trail's actions, oldest first."""
+    async with world.desk.sessions() as session:
+        return [event.action for event in await people.audit_events(session)]
+
+
+def fengqiao(
+    *args: str, database: Path, stdin: str = "", env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `fengqiao` command as its own process on the database."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    environment = {
+        **inherited,
+        "FENGQIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "FENGQIAO_CONFIG_DIR": str(ROOT / "config"),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

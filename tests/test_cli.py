@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.sandbox.emulated import EmulatedDesk
-from tests.conftest import ROOT
+from tests.support import fengqiao
 
 TEXTS = [
     "/ts 村口垃圾三天没人收了,我叫张伟,电话13812345678",
@@ -17,25 +14,6 @@ TEXTS = [
     "/ts 路灯坏了一个月,晚上出门很危险",
     "/jy 建议垃圾分类点再加两个",
 ]
-
-
-def fengqiao(*args: str, database: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "FENGQIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "FENGQIAO_CONFIG_DIR": str(ROOT / "config"),
-    }
-    env.pop("FENGQIAO_BOT_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def fill(world: EmulatedDesk) -> None:

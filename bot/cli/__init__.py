@@ -1,4 +1,5 @@
-"""The `fengqiao` command: run, db upgrade, sandbox, nlp tools and ticket listings."""
+"""The `fengqiao` command: run, db upgrade, sandbox, nlp tools, ticket listings, staff and
+places."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from bot.cli.nlp import add_commands as add_nlp_commands
     from bot.cli.nlp import iso_date
+    from bot.cli.staff import add_commands as add_staff_commands
 
     parser = argparse.ArgumentParser(prog="fengqiao", description="枫桥服务台 Fengqiao desk")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -101,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--since", type=iso_date, help="only tickets created on or after DATE")
     listing.set_defaults(func=_tickets_list)
+    add_staff_commands(sub)
     return parser
 
 

@@ -539,6 +539,42 @@ def get_chat(world: World, p: JSON) -> JSON:
     return info
 
 
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+
+
+def get_chat_member(world: World, p: JSON) -> JSON:
+    chat = world.chat(p.get("chat_id"))
+    user_id = _int(p, "user_id")
+    user = world.bot if user_id == world.bot.id else world.users.get(user_id or 0)
+    if user is None:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if chat.type == "private":
+        status = "member"
+    else:
+        status = world.member_status.get((chat.id, user.id), "member")
+    member: JSON = {"status": status, "user": user.to_dict()}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(
+            {"can_be_edited": False, "is_anonymous": False, **dict.fromkeys(_ADMIN_RIGHTS, True)}
+        )
+    return member
+
+
 def get_file(world: World, p: JSON) -> JSON:
     stored = world.files.get(str(p.get("file_id")))
     if stored is None:
@@ -607,6 +643,7 @@ METHODS: dict[str, Method] = {
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
     "getChat": get_chat,
+    "getChatMember": get_chat_member,
     "getFile": get_file,
     "pinChatMessage": pin_chat_message,
     "unpinChatMessage": unpin_chat_message,

@@ -242,6 +242,11 @@ class BotApiEmulator:
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
         return self._world.add_chat(Chat(chat_id, kind, title=title, username=username))
 
+    def set_member_status(self, chat: Chat, user: User, status: str) -> None:
+        """What getChatMember answers for the user in the group: "creator", "administrator",
+        "member" (everyone's default), "left", ..."""
+        self._world.member_status[(chat.id, user.id)] = status
+
     def block(self, user: User, blocked: bool = True) -> None:
         """The user blocks the bot: sends to their private chat fail with 403 Forbidden."""
         if blocked:

@@ -57,6 +57,9 @@ class World:
         self.chats: dict[int, Chat] = {}
         self.users: dict[int, User] = {}
         self.blocked: set[int] = set()
+        # (chat id, user id) → "creator" | "administrator" | "member" | "left" | ...; a user
+        # not named here is a plain member of every group.
+        self.member_status: dict[tuple[int, int], str] = {}
         self.messages: dict[int, dict[int, JSON]] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.pinned: dict[int, list[int]] = {}
