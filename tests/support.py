@@ -113,14 +113,16 @@ def last_with_buttons(world: EmulatedDesk, chat: Chat, needle: str) -> JSON:
     return found[-1]
 
 
-async def press_on(world: EmulatedDesk, user: User, message: JSON, label: str) -> None:
-    """Press the button labelled `label` on a message as it looks now, and wait."""
+async def press_on(world: EmulatedDesk, user: User, message: JSON, label: str) -> JSON:
+    """Press the button labelled `label` on a message as it looks now, and wait; the
+    answerCallbackQuery the press drew."""
     current = world.emu.message(message["chat"]["id"], message["message_id"])
     assert current is not None
     labels = dict(world.emu.buttons(current))
     assert label in labels, f"{label!r} not among {list(labels)}"
-    await world.emu.press(user, current, labels[label])
+    query_id = await world.emu.press(user, current, labels[label])
     await world.emu.settle()
+    return world.emu.callback_answer(query_id) or {}
 
 
 async def card_of(world: EmulatedDesk, number: str) -> JSON:
@@ -182,3 +184,33 @@ def fengqiao(
         timeout=120,
         check=False,
     )
+
+
+async def submit(
+    world: EmulatedDesk, uid: int, text: str, name: str = "张三", village: str = "青溪村"
+) -> str:
+    """A resident reports `text` from a private chat; the ticket's number."""
+    user, chat = await resident(world, uid, name, village)
+    await world.emu.send_text(user, chat, text)
+    draft = await world.emu.wait_for("sendMessage", to(chat))
+    await press(world, user, chat, draft, "✅ 提交")
+    return (await world.desk.tickets.all())[-1].number
+
+
+async def answer_by_prompt(world: EmulatedDesk, cadre: User, number: str, text: str) -> None:
+    """The cadre presses 回复 on the ticket's card and sends the answer into that chat."""
+    card = await card_of(world, number)
+    await press_on(world, cadre, card, "💬 回复")
+    await world.emu.send_text(cadre, world.chats[card["chat"]["id"]], text)
+    await world.emu.settle()
+
+
+async def join_as_supporter(
+    world: EmulatedDesk, uid: int, name: str, text: str, number: str
+) -> tuple[User, Chat]:
+    """A second resident writes about the same matter and presses 我也遇到 on the ticket."""
+    user, chat = await resident(world, uid, name)
+    await world.emu.send_text(user, chat, text)
+    draft = await world.emu.wait_for("sendMessage", to(chat))
+    await press(world, user, chat, draft, f"🙋 我也遇到({number})")
+    return user, chat

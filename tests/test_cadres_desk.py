@@ -4,19 +4,18 @@ buttons, the relay both ways, reopening and escalation."""
 from __future__ import annotations
 
 from bot.sandbox.emulated import EmulatedDesk
-from bot.sandbox.emulator import User
-from tests.support import card_of, last_with_buttons, press, press_on, resident, staff, to
-
-
-async def submit(world: EmulatedDesk, uid: int, text: str, name: str = "张三") -> str:
-    """A resident reports `text` from a private chat; the ticket's number."""
-    emu = world.emu
-    user, chat = await resident(world, uid, name)
-    await emu.send_text(user, chat, text)
-    draft = await emu.wait_for("sendMessage", to(chat))
-    await press(world, user, chat, draft, "✅ 提交")
-    tickets = await world.desk.tickets.all()
-    return tickets[-1].number
+from tests.support import (
+    answer_by_prompt,
+    card_of,
+    join_as_supporter,
+    last_with_buttons,
+    press,
+    press_on,
+    resident,
+    staff,
+    submit,
+    to,
+)
 
 
 async def test_the_whole_loop_from_a_message_to_a_rating(running: EmulatedDesk) -> None:
@@ -40,14 +39,6 @@ async def test_the_whole_loop_from_a_message_to_a_rating(running: EmulatedDesk) 
     assert "满意" in last_with_buttons(running, admin, "居民评价")["text"]
 
 
-async def answer(world: EmulatedDesk, cadre: User, number: str, text: str) -> None:
-    """The cadre presses 回复 on the ticket's card and sends the answer."""
-    card = await card_of(world, number)
-    await press_on(world, cadre, card, "💬 回复")
-    await world.emu.send_text(cadre, world.chats[card["chat"]["id"]], text)
-    await world.emu.settle()
-
-
 async def test_unsatisfied_reopens_and_the_third_time_escalates_to_the_township(
     running: EmulatedDesk,
 ) -> None:
@@ -58,7 +49,7 @@ async def test_unsatisfied_reopens_and_the_third_time_escalates_to_the_township(
     reporter = emu.user(1001, "张三")
     chat = emu.private_chat(reporter)
     for round_ in range(3):
-        await answer(running, cadre, number, f"第{round_ + 1}次答复:已经报修。")
+        await answer_by_prompt(running, cadre, number, f"第{round_ + 1}次答复:已经报修。")
         await press_on(
             running,
             reporter,
@@ -116,16 +107,15 @@ async def test_relay_both_ways_with_photos_and_anonymity(running: EmulatedDesk) 
 async def test_supporters_hear_of_every_change_and_the_answer(running: EmulatedDesk) -> None:
     emu = running.emu
     number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
-    other, other_chat = await resident(running, 1002, "王五")
-    await emu.send_text(other, other_chat, "村口路灯坏了好多天,晚上黑乎乎的")
-    draft = await emu.wait_for("sendMessage", to(other_chat))
-    await press(running, other, other_chat, draft, f"🙋 我也遇到({number})")
+    other, other_chat = await join_as_supporter(
+        running, 1002, "王五", "村口路灯坏了好多天,晚上黑乎乎的", number
+    )
     cadre = await staff(running, 5001, "李主任")
     await press_on(
         running, cadre, last_with_buttons(running, running.admin_of("qingxi"), number), "✋ 受理"
     )
     assert "已受理" in (emu.last_message(other_chat) or {})["text"]
-    await answer(running, cadre, number, "路灯已经修好了。")
+    await answer_by_prompt(running, cadre, number, "路灯已经修好了。")
     supporter_answer = last_with_buttons(running, other_chat, "路灯已经修好了")
     await press_on(running, other, supporter_answer, "🙂 基本满意")
     (ticket,) = await running.desk.tickets.all()
@@ -160,12 +150,11 @@ async def test_a_complaint_about_the_village_cadres_goes_to_the_township(
 async def test_a_satisfied_rating_closes_and_supporters_are_told_so(running: EmulatedDesk) -> None:
     emu = running.emu
     number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
-    other, other_chat = await resident(running, 1002, "王五")
-    await emu.send_text(other, other_chat, "村口路灯坏了好多天,晚上黑乎乎的")
-    draft = await emu.wait_for("sendMessage", to(other_chat))
-    await press(running, other, other_chat, draft, f"🙋 我也遇到({number})")
+    _, other_chat = await join_as_supporter(
+        running, 1002, "王五", "村口路灯坏了好多天,晚上黑乎乎的", number
+    )
     cadre = await staff(running, 5001, "李主任")
-    await answer(running, cadre, number, "路灯已经修好了。")
+    await answer_by_prompt(running, cadre, number, "路灯已经修好了。")
     reporter = emu.user(1001, "张三")
     chat = emu.private_chat(reporter)
     mark = emu.mark()

@@ -23,12 +23,15 @@ from storage.models import PendingInput, Rating, Ticket, TicketEvent, TicketMess
 from tests.conftest import CONFIG
 from tests.support import (
     JSON,
+    answer_by_prompt,
     card_of,
     forge_press,
     last_with_buttons,
     press,
+    press_on,
     resident,
     staff,
+    submit,
     to,
 )
 
@@ -73,17 +76,6 @@ async def running(tmp_path: Path, clock: FakeClock) -> AsyncIterator[EmulatedDes
 # --- helpers -----------------------------------------------------------------------------------
 
 
-async def submit(
-    world: EmulatedDesk, uid: int, text: str, name: str = "张三", village: str = "青溪村"
-) -> str:
-    """A resident reports `text` from a private chat; the ticket's number."""
-    user, chat = await resident(world, uid, name, village)
-    await world.emu.send_text(user, chat, text)
-    draft = await world.emu.wait_for("sendMessage", to(chat))
-    await press(world, user, chat, draft, "✅ 提交")
-    return (await world.desk.tickets.all())[-1].number
-
-
 async def snapshot(world: EmulatedDesk, number: str) -> dict[str, Any]:
     """Everything a refused attempt must leave as it was."""
     async with world.desk.sessions() as session:
@@ -114,16 +106,6 @@ async def snapshot(world: EmulatedDesk, number: str) -> dict[str, Any]:
             "pending": await count(PendingInput),
             "ratings": [tuple(r) for r in ratings],
         }
-
-
-async def tap(world: EmulatedDesk, user: User, message: JSON, label: str) -> JSON:
-    """Press a button the message shows now; the answerCallbackQuery the press drew."""
-    emu = world.emu
-    current = emu.message(message["chat"]["id"], message["message_id"])
-    assert current is not None
-    query_id = await emu.press(user, current, dict(emu.buttons(current))[label])
-    await emu.settle()
-    return emu.callback_answer(query_id) or {}
 
 
 def answers_to(emu: BotApiEmulator, query_id: str) -> list[JSON]:
@@ -173,13 +155,6 @@ async def ticket_id(world: EmulatedDesk, number: str) -> int:
     return next(t.id for t in await world.desk.tickets.all() if t.number == number)
 
 
-async def answer_by_prompt(world: EmulatedDesk, cadre: User, number: str, text: str) -> None:
-    card = await card_of(world, number)
-    await tap(world, cadre, card, "💬 回复")
-    await world.emu.send_text(cadre, world.chats[card["chat"]["id"]], text)
-    await world.emu.settle()
-
-
 # --- people without jurisdiction ----------------------------------------------------------------
 
 
@@ -205,7 +180,7 @@ async def test_people_without_jurisdiction_press_card_buttons_in_vain(
     ]
     for user, refusal in pressers:
         for label in ("✋ 受理", "💬 回复", "⛔ 驳回", "⬆️ 上报", "🔀 转派"):
-            alert(await tap(running, user, card, label), refusal)
+            alert(await press_on(running, user, card, label), refusal)
     assert await snapshot(running, number) == before
     assert bot_texts(emu, reporter_chat, mark) == [], "the resident hears of nothing"
     admin = running.admin_of("qingxi")
@@ -297,11 +272,11 @@ async def test_escalating_at_the_county_is_refused(running: EmulatedDesk) -> Non
     for chat_id in (running.admin_of("qingxi").id, TOWNSHIP_CHAT):
         card = await card_of(running, number)
         assert card["chat"]["id"] == chat_id
-        assert "上报" in str((await tap(running, officer, card, "⬆️ 上报")).get("text"))
+        assert "上报" in str((await press_on(running, officer, card, "⬆️ 上报")).get("text"))
     card = await card_of(running, number)
     assert card["chat"]["id"] == COUNTY_CHAT
     before, mark = await snapshot(running, number), emu.mark()
-    alert(await tap(running, officer, card, "⬆️ 上报"), "已经是最高一级,不能再上报")
+    alert(await press_on(running, officer, card, "⬆️ 上报"), "已经是最高一级,不能再上报")
     assert await snapshot(running, number) == before
     assert bot_texts(emu, emu.private_chat(emu.user(1001, "张三")), mark) == []
 
@@ -312,18 +287,20 @@ async def test_a_prompt_whose_ticket_moved_on_is_refused(running: EmulatedDesk) 
     reporter = emu.user(1001, "张三")
     cadre = await staff(running, 5001, "李主任")
     admin = running.admin_of("qingxi")
-    await tap(running, cadre, await card_of(running, number), "✋ 受理")
+    await press_on(running, cadre, await card_of(running, number), "✋ 受理")
     await answer_by_prompt(running, cadre, number, "路灯已经修好了。")
     # 改类 is offered on an answered ticket: the cadre opens the category list...
-    await tap(running, cadre, await card_of(running, number), "🏷 改类")
+    await press_on(running, cadre, await card_of(running, number), "🏷 改类")
     prompt = last_with_buttons(running, admin, "改为哪一类")
     # ...and the resident closes the ticket with 满意 before a category is chosen.
     answer = last_with_buttons(running, emu.private_chat(reporter), "路灯已经修好了")
-    await tap(running, reporter, answer, "😊 满意")
+    await press_on(running, reporter, answer, "😊 满意")
     before = await snapshot(running, number)
     assert before["status"] == "closed"
     label = next(text for text, _ in emu.buttons(prompt) if text != "✖️ 取消")
-    alert(await tap(running, cadre, prompt, label), "工单当前状态为「已办结」,不能再做这个操作")
+    alert(
+        await press_on(running, cadre, prompt, label), "工单当前状态为「已办结」,不能再做这个操作"
+    )
     assert await snapshot(running, number) == before
 
 
@@ -354,8 +331,8 @@ async def test_ratings_belong_to_the_people_of_the_answer(running: EmulatedDesk)
     assert await snapshot(running, number) == before
 
     # A supporter's rating may change while the answer waits.
-    await tap(running, supporter, supporters_first, "🙂 基本满意")
-    await tap(running, supporter, supporters_first, "😞 不满意")
+    await press_on(running, supporter, supporters_first, "🙂 基本满意")
+    await press_on(running, supporter, supporters_first, "😞 不满意")
     after = await snapshot(running, number)
     assert after["status"] == "answered"
     assert after["ratings"] == [(1, supporter.id, "unsatisfied")]
@@ -374,7 +351,7 @@ async def test_ratings_belong_to_the_people_of_the_answer(running: EmulatedDesk)
     assert sum("重新办理" in t or "不满意" in t for t in bot_texts(emu, chat, mark)) >= 1
 
     # The supporter's first-answer buttons are still shown: pressing them now is refused.
-    alert(await tap(running, supporter, supporters_first, "😊 满意"), RATING_CLOSED)
+    alert(await press_on(running, supporter, supporters_first, "😊 满意"), RATING_CLOSED)
     assert await snapshot(running, number) == reopened
 
     # After the second answer, the first answer's ratings stay closed, forged or not.
@@ -391,14 +368,14 @@ async def test_ratings_belong_to_the_people_of_the_answer(running: EmulatedDesk)
     # The reporter closes it with 满意; rating again, or the supporter changing theirs, is
     # refused.
     latest = last_with_buttons(running, chat, "第二次答复")
-    await tap(running, reporter, latest, "😊 满意")
+    await press_on(running, reporter, latest, "😊 满意")
     closed = await snapshot(running, number)
     assert closed["status"] == "closed"
     again = forge_markup(emu, reporter, latest, f"r:{tid}:2:unsatisfied")
     await emu.settle()
     assert RATING_CLOSED in answers_to(emu, again)[0]["text"]
     supporters_second = last_with_buttons(running, supporter_chat, "第二次答复")
-    alert(await tap(running, supporter, supporters_second, "😞 不满意"), RATING_CLOSED)
+    alert(await press_on(running, supporter, supporters_second, "😞 不满意"), RATING_CLOSED)
     assert await snapshot(running, number) == closed
 
 
@@ -470,7 +447,7 @@ async def test_looking_a_ticket_up_moves_nothing(running: EmulatedDesk) -> None:
     number = await submit(running, 1001, LAMP)
     officer = await staff(running, 6001, "赵镇长", role="township", place="qingshan-town")
     cadre = await staff(running, 5001, "李主任")
-    await tap(running, officer, await card_of(running, number), "⬆️ 上报")
+    await press_on(running, officer, await card_of(running, number), "⬆️ 上报")
     before = await snapshot(running, number)
     assert before["card"][0] == TOWNSHIP_CHAT
     # The village cadre looks the escalated ticket up in the village's admin chat.
@@ -498,7 +475,7 @@ async def test_words_without_a_pending_action_and_empty_answers(running: Emulate
     await emu.settle()
     assert bot_texts(emu, admin, mark) == [], "cadres talking among themselves are left alone"
     assert await snapshot(running, number) == before
-    await tap(running, cadre, await card_of(running, number), "💬 回复")
+    await press_on(running, cadre, await card_of(running, number), "💬 回复")
     waiting, mark = await snapshot(running, number), emu.mark()
     assert waiting["pending"] == 1
     await emu.send_text(cadre, admin, "   ")
@@ -538,7 +515,7 @@ async def test_a_resident_cannot_reply_into_someone_elses_ticket(running: Emulat
     other = await submit(running, 1002, DITCH, "李四")
     cadre = await staff(running, 5001, "李主任")
     admin = running.admin_of("qingxi")
-    await tap(running, cadre, await card_of(running, number), "❓ 补充")
+    await press_on(running, cadre, await card_of(running, number), "❓ 补充")
     await emu.send_text(cadre, admin, "请问是哪一盏路灯?")
     await emu.settle()
     question = last_with_buttons(running, emu.private_chat(emu.user(1001, "张三")), "哪一盏路灯")
@@ -568,14 +545,14 @@ async def test_a_redelivered_claim_or_answer_acts_once(running: EmulatedDesk) ->
     admin = running.admin_of("qingxi")
     card = await card_of(running, number)
     mark = emu.mark()
-    await tap(running, cadre, card, "✋ 受理")
+    await press_on(running, cadre, card, "✋ 受理")
     claimed = await snapshot(running, number)
     assert emu.redeliver(emu.last_update_id)
     await emu.settle()
     assert await snapshot(running, number) == claimed
     assert sum("已受理" in t for t in bot_texts(emu, chat, mark)) == 1
     # The answer typed after 回复, delivered twice.
-    await tap(running, cadre, await card_of(running, number), "💬 回复")
+    await press_on(running, cadre, await card_of(running, number), "💬 回复")
     await emu.send_text(cadre, admin, "第一次答复:已经报修。")
     await emu.settle()
     answered = await snapshot(running, number)
@@ -584,7 +561,7 @@ async def test_a_redelivered_claim_or_answer_acts_once(running: EmulatedDesk) ->
     assert await snapshot(running, number) == answered and answered["answers"] == 1
     assert sum("第一次答复" in t for t in bot_texts(emu, chat, mark)) == 1
     # Reopened, then answered as a reply to the card, delivered twice.
-    await tap(running, reporter, last_with_buttons(running, chat, "第一次答复"), "😞 不满意")
+    await press_on(running, reporter, last_with_buttons(running, chat, "第一次答复"), "😞 不满意")
     await emu.send_text(
         cadre, admin, "第二次答复:电工今天来。", reply_to=await card_of(running, number)
     )
@@ -609,7 +586,7 @@ async def test_a_wait_for_words_ends_when_its_ticket_moves_on(running: EmulatedD
     li = await staff(running, 5001, "李主任")
     wang = await staff(running, 5002, "王委员")
     admin = running.admin_of("qingxi")
-    await tap(running, li, await card_of(running, number), "💬 回复")
+    await press_on(running, li, await card_of(running, number), "💬 回复")
     await emu.send_text(wang, admin, "路灯已经修好了。", reply_to=await card_of(running, number))
     await emu.settle()
     answered = await snapshot(running, number)
