@@ -205,3 +205,23 @@ def test_petition_bars(classifier: Classifier) -> None:
     assert result.urgent_recall == 1.0
     # <= 1 false alarm per 350 letters, scaled to this set: at most 0.66, so none.
     assert result.false_alarms * 350 <= len(examples)
+
+
+BLIND = [
+    ROOT / "tests" / "data" / "nlp_petitions_blind_a.jsonl",
+    ROOT / "tests" / "data" / "nlp_petitions_blind_b.jsonl",
+]
+
+
+def test_blind_petitions(classifier: Classifier) -> None:
+    """128 letters written after the tuning by people who never saw the rules, and never tuned
+    on. Measured: category 0.953, kind 0.945, urgent 5/6, one false alarm. The floors are the
+    measured values: the missed emergency (a gas smell "现在" on the stairs, in a letter that
+    opens with 紧急) is a known gap left for the next work, not hidden by a looser assertion."""
+    examples = [e for path in BLIND for e in load_examples(path)]
+    assert len(examples) == 128
+    result = evaluate(classifier, examples)
+    assert result.accuracy >= 0.95
+    assert result.kind_accuracy >= 0.94
+    assert result.false_alarms <= 1
+    assert result.urgent_recall >= 5 / 6
