@@ -29,6 +29,7 @@ Keyboard = tuple[tuple[Button, ...], ...]
 SUBMIT, CATEGORIES, BACK, CANCEL, SET_CATEGORY = "ok", "cat", "back", "x", "c"
 FAQ_SOLVED, FAQ_HUMAN = "fok", "fhu"
 JOIN = "join"  # + ticket id: "me too" on an open ticket
+ADD = "add"  # + ticket id: the draft is more about one of the resident's own open tickets
 SET_PLACE = "p:"  # + village id
 # In groups the question is the message the answer replies to, so the data needs no id.
 GROUP_FAQ_SOLVED, GROUP_FAQ_HUMAN = "g:fok", "g:fhu"
@@ -79,6 +80,10 @@ def draft(texts: Texts, view: DraftView) -> Keyboard:
         )
         for similar in view.similar
     )
+    add = tuple(
+        (Button(texts("buttons.add_to", number=number), draft_data(ADD, view, str(ticket_id))),)
+        for ticket_id, number in view.own
+    )
     submit = texts("buttons.submit_new" if view.similar else "buttons.submit")
     return (
         *join,
@@ -86,6 +91,7 @@ def draft(texts: Texts, view: DraftView) -> Keyboard:
             Button(submit, draft_data(SUBMIT, view)),
             Button(texts("buttons.submit_anonymous"), draft_data(ANONYMOUS, view)),
         ),
+        *add,
         (
             Button(texts("buttons.change_category"), draft_data(CATEGORIES, view)),
             Button(texts("buttons.cancel"), draft_data(CANCEL, view)),

@@ -590,13 +590,7 @@ class CadreService:
                 thanks = self.texts("notice.comment_saved", number=view.number)
                 event = "rating_comment"
             else:
-                reporter = people[person.telegram_id]
-                name = (
-                    self.texts("card.anonymous")
-                    if reporter and ticket.anonymous
-                    else person.display_name
-                )
-                relay = self.texts("desk.relay_in", number=view.number, name=name, text=text)
+                relay = None
                 thanks = self.texts("notice.relayed", number=view.number)
                 event = "relayed_in"
             await self._tickets.add_event(
@@ -607,13 +601,14 @@ class CadreService:
                 person.telegram_id,
                 {"photos": len(photos)},
             )
-            await self._outbox.put(
-                session,
-                [
-                    *self._messages.to_admins(view, relay, purpose=Purpose.RELAY, photos=photos),
-                    self._messages.say(origin, thanks),
-                ],
+            relayed = (
+                self._messages.to_admins(view, relay, purpose=Purpose.RELAY, photos=photos)
+                if relay is not None
+                else self._messages.relay_in(
+                    view, person.display_name, people[person.telegram_id], text, photos
+                )
             )
+            await self._outbox.put(session, [*relayed, self._messages.say(origin, thanks)])
         return True
 
     async def _view(self, session: AsyncSession, ticket: Ticket) -> TicketView:

@@ -70,6 +70,7 @@ class DraftView:
     has_location: bool
     faq: FaqMatch | None = None  # a consultation the FAQ answers at once
     similar: tuple[SimilarTicket, ...] = ()  # open tickets that may be the same matter
+    own: tuple[tuple[int, str], ...] = ()  # the resident's own open tickets (id, number)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ READY = "ready"
 # A second message this soon after the first adds to the same draft: people type in bursts.
 MERGE_WINDOW = timedelta(minutes=30)
 MAX_TEXT = 3000
+# The resident's own open tickets the preview offers to add the new words to.
+OWN_OFFERED = 3
 PRIVATE_FLOOD = FloodLimit(count=20, window=timedelta(minutes=1))
 
 
@@ -465,6 +467,48 @@ class IntakeService:
                 [self._messages.edit(origin, joined), *self._messages.card_refresh(view)],
             )
 
+    async def add_to(
+        self, person: Person, origin: Origin, draft_ref: tuple[int, int], ticket_id: int
+    ) -> None:
+        """The draft is more about one of the resident's own open tickets (chosen from the
+        preview): it attaches there and goes to its cadres instead of opening a new one."""
+        async with self._inbox.acting_on(origin) as session:
+            resident, draft = await self._ready_draft(session, person, draft_ref)
+            ticket = await repo.ticket_by_id(session, ticket_id)
+            if ticket is None or ticket.status not in ACTIVE or ticket.resident_id != resident.id:
+                raise StaleDraft
+            photos = tuple(draft.photo_file_ids)
+            await repo.add_message(
+                session,
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    at=self._clock.now(),
+                    direction="in",
+                    chat_id=draft.chat_id,
+                    author_telegram_id=resident.telegram_id,
+                    text=draft.text,
+                    photo_file_id=photos[0] if photos else None,
+                ),
+            )
+            await self._tickets.add_event(
+                session,
+                ticket.id,
+                "resident",
+                "relayed_in",
+                resident.telegram_id,
+                {"photos": len(photos)},
+            )
+            await repo.delete_draft(session, draft)
+            (view,) = await self._tickets.views(session, [ticket])
+            added = self._messages.texts("private.added", number=view.number)
+            await self._outbox.put(
+                session,
+                [
+                    self._messages.edit(origin, added),
+                    *self._messages.relay_in(view, resident.display_name, True, draft.text, photos),
+                ],
+            )
+
     # --- village groups ------------------------------------------------------------------------
 
     async def open_in_group(
@@ -622,7 +666,12 @@ class IntakeService:
         if not await people.is_banned(session, telegram_id):
             return False
         await people.keep_messages(session, [self._kept(telegram_id, origin, text)])
-        await self._outbox.put(session, [self._messages.reply(origin, "ban.private_notice")])
+        notices = [self._messages.reply(origin, "ban.private_notice")]
+        result = self._classifier.classify(text) if text else None
+        if result is not None and result.urgent:
+            # A ban stops tickets, not safety: whoever reports a danger is told whom to call.
+            notices.insert(0, self._messages.urgent_notice(origin, result.emergency_numbers))
+        await self._outbox.put(session, notices)
         return True
 
     def _kept(self, telegram_id: int, origin: Origin, text: str) -> KeptMessage:
@@ -644,7 +693,13 @@ class IntakeService:
         similar = await self._duplicates.similar(
             session, view.place_id, view.text, result.category, person.telegram_id
         )
-        return replace(view, similar=tuple(similar))
+        resident = await repo.get_resident(session, person.telegram_id)
+        own = (
+            await repo.open_tickets_of(session, resident.id, ACTIVE, OWN_OFFERED)
+            if resident is not None
+            else []
+        )
+        return replace(view, similar=tuple(similar), own=tuple((t.id, t.number) for t in own))
 
     def _faq_for(self, text: str, result: Classification) -> FaqMatch | None:
         if result.kind != "consultation" or result.urgent:

@@ -162,6 +162,24 @@ class Messages:
             summary=summary,
         )
 
+    def group_update(self, ticket: TicketView, chat_id: int, message_id: int | None) -> Outgoing:
+        """News of a group-reported ticket in its group: the number and status only, with the
+        link to the private chat where the details are."""
+        text = self.texts(
+            "group.ticket_update",
+            number=ticket.number,
+            status=render.status(self.texts, ticket.status),
+        )
+        return Outgoing(
+            chat_id,
+            text,
+            buttons.continue_privately(self.texts, self.bot_username, ticket.number),
+            reply_to=message_id,
+            priority=Priority.GROUP,
+            purpose=Purpose.TICKET_NOTICE,
+            ticket_id=ticket.id,
+        )
+
     def group_faq(self, origin: Origin, match: FaqMatch) -> Outgoing:
         return Outgoing(
             origin.chat_id,
@@ -283,6 +301,15 @@ class Messages:
             telegram_id, text, keyboard, priority=priority, purpose=purpose, ticket_id=ticket.id
         )
         return [first, *self._photos_under(telegram_id, photos, priority, purpose, ticket.id)]
+
+    def relay_in(
+        self, ticket: TicketView, name: str, reporter: bool, text: str, photos: tuple[str, ...]
+    ) -> list[Outgoing]:
+        """A resident's words about the ticket, relayed to its cadres under the card (an
+        anonymous reporter stays 匿名居民)."""
+        shown = self.texts("card.anonymous") if reporter and ticket.anonymous else name
+        relay = self.texts("desk.relay_in", number=ticket.number, name=shown, text=text)
+        return self.to_admins(ticket, relay, purpose=Purpose.RELAY, photos=photos)
 
     @staticmethod
     def _photos_under(

@@ -99,6 +99,8 @@ def draft(texts: Texts, view: DraftView, tz: ZoneInfo, now: datetime) -> Html:
             for s in view.similar
         )
         similar = texts("private.similar", items=Html(items))
+    if view.own:
+        similar = Html(similar + texts("private.own"))
     deadline = due(texts, view.due_at, tz, now, result.urgent)
     return fit(
         texts,

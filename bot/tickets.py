@@ -614,6 +614,14 @@ class TicketService:
         if change.tell_resident:
             for telegram_id, reporter in await repo.people_of(session, ticket):
                 messages += self._notice(view, change, move, telegram_id, reporter)
+            if ticket.source == "group" and change.action != Action.NOTE:
+                # A resident who reported in the group may never have opened a private chat,
+                # and the bot cannot start one: the group hears, briefly, where to look.
+                messages.append(
+                    self._messages.group_update(
+                        view, ticket.source_chat_id, ticket.source_message_id
+                    )
+                )
         return messages
 
     def _notice(

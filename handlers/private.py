@@ -192,6 +192,8 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await intake.cancel(person, origin, pressed.ref)
     elif pressed.action == buttons.JOIN and pressed.arg is not None and pressed.arg.isdigit():
         await intake.join(person, origin, pressed.ref, int(pressed.arg))
+    elif pressed.action == buttons.ADD and pressed.arg is not None and pressed.arg.isdigit():
+        await intake.add_to(person, origin, pressed.ref, int(pressed.arg))
     elif pressed.action == buttons.SET_CATEGORY and pressed.arg is not None:
         await intake.change_category(person, origin, pressed.ref, pressed.arg)
     elif pressed.action in (buttons.CATEGORIES, buttons.BACK):

@@ -454,3 +454,16 @@ async def prompts_with_buttons(session: AsyncSession, chat_id: int, ticket_id: i
         )
     )
     return [int(mid) for mid, payload in result.all() if mid and "reply_markup" in payload]
+
+
+async def open_tickets_of(
+    session: AsyncSession, resident_id: int, statuses: Sequence[str], limit: int
+) -> Sequence[Ticket]:
+    """The resident's own tickets still being handled, newest first."""
+    result = await session.execute(
+        select(Ticket)
+        .where(Ticket.resident_id == resident_id, Ticket.status.in_(statuses))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()

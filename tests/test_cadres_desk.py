@@ -211,3 +211,37 @@ async def test_the_resident_sees_the_public_timeline_without_internal_notes(
     await emu.send_text(cadre, admin, f"/ticket {number}")
     await emu.settle()
     assert "这户上次也反映过" in (emu.last_message(admin) or {})["text"]
+
+
+async def test_a_later_message_can_be_added_to_an_open_ticket_chosen_from_the_preview(
+    running: EmulatedDesk,
+) -> None:
+    emu = running.emu
+    number = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    user = emu.user(1001, "张三")
+    chat = emu.private_chat(user)
+    mark = emu.mark()
+    await emu.send_text(user, chat, "补充一下:是靠近小学那一盏,灯杆也歪了")
+    draft = await emu.wait_for("sendMessage", to(chat), since=mark)
+    await press(running, user, chat, draft, f"📎 补充到我的工单 {number}")
+    assert "已补充到工单" in (emu.message(chat, draft.response["message_id"]) or {})["text"]
+    assert len(await running.desk.tickets.all()) == 1, "no second ticket"
+    relayed = last_with_buttons(running, running.admin_of("qingxi"), "居民补充")
+    assert "灯杆也歪了" in relayed["text"]
+
+
+async def test_a_group_report_hears_of_its_answer_in_the_group_without_details(
+    running: EmulatedDesk,
+) -> None:
+    emu = running.emu
+    group = running.group_of("qingxi")
+    user = emu.user(1003, "赵六")
+    await emu.send_text(user, group, "/ts 村委会门口的路灯坏了好几天了")
+    await emu.settle()
+    (ticket,) = await running.desk.tickets.all()
+    cadre = await staff(running, 5001, "李主任")
+    await answer_by_prompt(running, cadre, ticket.number, "已经安排电工明天来修,谢谢反映。")
+    update = last_with_buttons(running, group, "有新进展")
+    assert ticket.number in update["text"] and "已答复" in update["text"]
+    assert "电工" not in update["text"], "the answer itself goes privately"
+    assert any("url" in b for row in update["reply_markup"]["inline_keyboard"] for b in row)

@@ -225,12 +225,18 @@ async def test_a_banned_resident_is_kept_and_opens_no_ticket(running: EmulatedDe
     chat = emu.private_chat(user)
     notice = await exchange(running, user, chat, "我还要继续反映,你们不管就一直发")
     assert "记录" in notice and "暂时无法提交" in notice
+    danger = await exchange(running, user, chat, "着火了!隔壁厨房着火了,烟很大")
+    assert "119" in danger and "暂时无法提交" in danger, "a ban stops tickets, not safety"
     group = running.group_of("qingxi")
     assert await exchange(running, user, group, "/ts 村委会不作为") == "", "nothing said"
     assert len(await desk.tickets.all()) == 1
     async with desk.sessions() as session:
         kept = [m.text for m in await people.kept_messages(session, reporter_id)]
-    assert kept == ["我还要继续反映,你们不管就一直发", "村委会不作为"]
+    assert kept == [
+        "我还要继续反映,你们不管就一直发",
+        "着火了!隔壁厨房着火了,烟很大",
+        "村委会不作为",
+    ]
     # /unban as a reply to the ticket's card.
     card = emu.message(admin_chat, card_id)
     lifted = await exchange(running, cadre, admin_chat, "/unban", reply_to=card)
