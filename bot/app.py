@@ -15,9 +15,11 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     LinkPreviewOptions,
 )
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
@@ -26,6 +28,7 @@ from bot.delivery.limits import Limits
 from bot.delivery.runtime import ALLOWED_UPDATES, Delivery
 from bot.delivery.transport import AiohttpRequest
 from bot.desk import Desk, open_desk
+from bot.places import PlaceDirectory
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -35,6 +38,9 @@ __all__ = ["ALLOWED_UPDATES", "build_application", "serve", "start_application",
 
 PRIVATE_COMMANDS = ("start", "my", "ticket", "place", "cancel", "help", "ts", "jy", "zx", "qz")
 GROUP_COMMANDS = ("ts", "jy", "zx", "qz")
+# Shown in admin chats (the menu of each chat known at start; a chat bound later gets it at
+# the next start).
+ADMIN_COMMANDS = ("open", "mine", "overdue", "find", "ticket", "ban", "unban", "invite")
 
 
 def build_application(
@@ -55,7 +61,7 @@ def build_application(
         desk.messages.bot_username = app.bot.username
         app.bot_data["desk"] = desk
         app.bot_data["delivery"] = Delivery(app, desk, limits or Limits(), poll_timeout)
-        await _set_commands(app, desk.texts)
+        await _set_commands(app, desk.texts, desk.places)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         desk: Desk | None = app.bot_data.pop("desk", None)
@@ -87,7 +93,7 @@ def build_application(
     return app
 
 
-async def _set_commands(app: Application, texts: Texts) -> None:  # type: ignore[type-arg]
+async def _set_commands(app: Application, texts: Texts, places: PlaceDirectory) -> None:  # type: ignore[type-arg]
     def commands(names: tuple[str, ...]) -> list[BotCommand]:
         return [BotCommand(name, texts(f"commands.{name}")) for name in names]
 
@@ -95,6 +101,14 @@ async def _set_commands(app: Application, texts: Texts) -> None:  # type: ignore
         commands(PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats()
     )
     await app.bot.set_my_commands(commands(GROUP_COMMANDS), scope=BotCommandScopeAllGroupChats())
+    admin = [BotCommand(name, texts(f"admin_commands.{name}")) for name in ADMIN_COMMANDS]
+    for place in places:
+        if place.admin_chat_id is not None:
+            try:
+                await app.bot.set_my_commands(admin, scope=BotCommandScopeChat(place.admin_chat_id))
+            except TelegramError as error:
+                # A chat the bot is not in yet: the menu is a convenience, the commands work.
+                log.warning("no command menu for admin chat of %s: %s", place.id, error)
 
 
 def delivery_of(app: Application) -> Delivery:  # type: ignore[type-arg]

@@ -245,3 +245,11 @@ async def test_a_group_report_hears_of_its_answer_in_the_group_without_details(
     assert ticket.number in update["text"] and "已答复" in update["text"]
     assert "电工" not in update["text"], "the answer itself goes privately"
     assert any("url" in b for row in update["reply_markup"]["inline_keyboard"] for b in row)
+
+
+async def test_admin_chats_get_the_cadres_command_menu(running: EmulatedDesk) -> None:
+    admin = running.admin_of("qingxi")
+    menu = running.emu.commands({"type": "chat", "chat_id": admin.id})
+    assert {c["command"] for c in menu} >= {"open", "mine", "overdue", "find", "ticket"}
+    groups = running.emu.commands({"type": "all_group_chats"})
+    assert "open" not in {c["command"] for c in groups}, "residents' groups keep their own menu"
