@@ -11,6 +11,7 @@ MODULES = [
     "bench.bench_similarity",
     "bench.bench_intake",
     "bench.bench_limits",
+    "bench.bench_desk",
 ]
 
 

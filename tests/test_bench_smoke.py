@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_intake, bench_limits
+from bench import bench_desk, bench_intake, bench_limits
+from bench.bench_desk import PHASES, desk_run
 from bench.bench_intake import MESSAGES, desk_group_run, desk_private_run, echo_run, workload
 from bench.bench_limits import group_burst, limits_run
 from bot.delivery.limits import Limits
@@ -103,4 +104,50 @@ def test_limits_main_prints_the_figures(
     assert "every group report acknowledged" in out and "target <= 60 s" in out
     assert "cards" in out and "digests" in out and "stopped the desk" in out
     assert "429s: 0 refused by the emulator, 0 received by the sender" in out
+    assert "LOST" not in out
+
+
+# --- the cadres' desk ---------------------------------------------------------------------------
+
+
+async def test_desk_bench_notifies_every_claim_answer_and_rating(tmp_path: Path) -> None:
+    """4 tickets over both villages, 4 cadres acting at once, after a one-ticket warm-up."""
+    run = await desk_run(tmp_path, 4, 4, warmup=1, timeout=30.0)
+    assert run.problems == [], run.problems
+    for phase in PHASES:
+        assert len(run.phases[phase].injected) == 4 and run.phases[phase].missing == 0, phase
+        assert len(run.phases[phase].latencies) == 4
+    assert run.tickets == run.closed == 4 and run.refusals == run.errors == 0
+
+
+async def test_desk_bench_with_limits_scaled_down_loses_nothing(tmp_path: Path) -> None:
+    """Telegram's limits on both sides, the group minute scaled to 3 s: still every notice,
+    and no 429."""
+    run = await desk_run(
+        tmp_path,
+        2,
+        2,
+        warmup=0,
+        limited=True,
+        timeout=60.0,
+        desk_limits=Limits(group_window=3.0),
+        emulator_limits=FloodLimits(group_window=3.0),
+    )
+    assert run.problems == [], run.problems
+    assert run.limited and run.tickets == run.closed == 2
+
+
+def test_desk_main_prints_the_figures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BENCH_DESK_N", "2")
+    monkeypatch.setenv("BENCH_DESK_CADRES", "2")
+    monkeypatch.setenv("BENCH_DESK_ROUNDS", "1")
+    monkeypatch.setenv("BENCH_DESK_WARMUP", "0")
+    monkeypatch.setenv("BENCH_DESK_LIMITED_ROUNDS", "0")
+    bench_desk.main()
+    out = capsys.readouterr().out
+    assert "claim (受理 press" in out and "answer (cadre's message" in out
+    assert "relay sendMessage in the admin chat" in out and "p50" in out and "p99" in out
+    assert "every claim, prompt, answer and rating notified" in out
     assert "LOST" not in out
