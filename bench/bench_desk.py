@@ -566,8 +566,9 @@ def report(results: DeskResults) -> list[str]:
         lines += [_phase_line(limited, phase) for phase in PHASES]
         lines.append(
             "  what the limited figures mean: the claim and answer notices and the thanks edit "
-            "go to residents' private chats, paced only by 30 messages a second in all (50 at "
-            "once: the last about 1.7 s later) and one a second per chat; the admin chats are "
+            "go to residents' private chats, paced only by 30 messages a second in all "
+            f"({n_limited} at once: the last about {n_limited / 30:.1f} s later) and one a "
+            "second per chat; the admin chats are "
             "groups, and everything there (cards, card refreshes, 回复 prompts, done "
             "messages, rating relays: about 8 messages per ticket) shares one window of 20 "
             f"messages a minute per village, so with {n_limited // len(VILLAGES)} tickets per "
