@@ -32,6 +32,7 @@ _CLAUSE_SPLIT = re.compile(r"[,.;:!?、。\s]+")
 _CLAUSE = re.compile(r"[^,.;:!?、。\s]+")
 # Sentences of a letter: the request weighting and the now-vs-then check work on these.
 _SENTENCE = re.compile(r"[^;。.!?\n]+")
+_CLAUSE_MARKS = frozenset(",、;:。.!?\n")
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ class Classifier:
             _Layout(norm, letter) if letter is not None and len(norm) >= letter.min_chars else None
         )
         alarms = self._urgency.detect(
-            norm, (Span(h.start, h.end, h.term) for h in hits if h.entry.urgent)
+            norm,
+            (Span(h.start, h.end, h.term) for h in hits if h.entry.urgent),
+            every=layout is not None,
         )
         if layout is not None:
             alarms = self._letter_alarms(norm, layout, alarms)
@@ -378,32 +381,90 @@ class Classifier:
         self, text: str, layout: _Layout, alarms: tuple[Alarm, ...]
     ) -> tuple[Alarm, ...]:
         """A letter tells of months past, of dangers that keep happening, of policy: its alarms
-        stand only with explicit immediacy (此刻, 就在刚才, 正在) in or beside their sentence.
-        A letter that declares itself an emergency (紧急求助) and says "now" gets an alarm."""
+        stand only with explicit immediacy. A `now` cue (此刻, 就在刚才) counts within now_reach
+        sentences; a weaker `present` cue (现在, 越来越浓, 已经让家人先下楼) in the alarm's own
+        sentence, or in the title (which reaches the first sentence after it); a head that
+        declares an emergency (紧急, 危险) and says now confirms every alarm. A cue after a
+        `then` word in its clause (去年刚刚) is none. alarms holds every standing occurrence;
+        the result keeps the first of each group. A letter that declares itself an emergency
+        (紧急求助) and says "now" gets an alarm even without one."""
         letter = self._letter
         assert letter is not None
-        now = letter.now
-        if now is None:
+        if letter.now is None and letter.present is None:
             return ()
         sentences = layout.sentences
-        marked = [now.search(text, start, end) is not None for start, end in sentences]
-        title_now = layout.title_end > 0 and now.search(text, 0, layout.title_end) is not None
+        title_end = layout.title_end
+        marked = [self._says(letter.now, text, start, end) for start, end in sentences]
+        title_now = title_end > 0 and self._says(letter.now, text, 0, title_end)
+        # The head: the title, or the first line when the title stops at its first "!".
+        head_end = _head_end(text, title_end)
+        head_present = head_end > 0 and self._says_present(text, 0, head_end)
+        alert = (
+            letter.alert is not None
+            and head_end > 0
+            and letter.alert.search(text, 0, head_end) is not None
+            and (head_present or self._says(letter.now, text, 0, head_end))
+        )
+        # The head's weak cue reaches the sentences in the head and the first one after it.
+        head_reach = layout.sentence_index(head_end + 1) if head_end > 0 else -1
         kept: list[Alarm] = []
+        groups: set[str] = set()
         reach = letter.now_reach
         for alarm in alarms:
+            if alarm.group.name in groups:
+                continue
             position = alarm.start if alarm.start >= 0 else text.find(alarm.trigger)
             index = layout.sentence_index(position) if position >= 0 else -1
-            near = marked[max(0, index - reach) : index + reach + 1] if index >= 0 else []
-            if title_now if index < 0 else any(near):
+            if index < 0:
+                stands = (
+                    title_now or alert or (head_present and not self._tells_then(text, 0, head_end))
+                )
+            else:
+                near = marked[max(0, index - reach) : index + reach + 1]
+                stands = any(near) or alert
+                start, end = sentences[index]
+                if not stands and not self._tells_then(text, start, end):
+                    stands = self._says_present(text, start, end) or (
+                        head_present and index <= head_reach
+                    )
+            if stands:
+                groups.add(alarm.group.name)
                 kept.append(alarm)
         if kept or self._declared_group is None or letter.declared is None:
             return tuple(kept)
-        head = text[: max(layout.title_end, 60)]
+        head = text[: max(title_end, 60)]
         if letter.declared.search(head) and (title_now or any(marked)):
             match = letter.declared.search(head)
             assert match is not None
             return (Alarm(self._declared_group, match.group(0)),)
         return ()
+
+    def _says(self, cue: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:
+        """cue occurs in text[start:end] other than after a `then` word in its clause."""
+        if cue is None:
+            return False
+        then = self._letter.then if self._letter is not None else None
+        for match in cue.finditer(text, start, end):
+            if then is None:
+                return True
+            clause = _clause_start(text, match.start(), start)
+            if then.search(text, clause, match.start()) is None:
+                return True
+        return False
+
+    def _says_present(self, text: str, start: int, end: int) -> bool:
+        """A weak present cue in text[start:end], which must not be a question."""
+        letter = self._letter
+        if letter is None or letter.present is None:
+            return False
+        if letter.question is not None and letter.question.search(text, start, end):
+            return False
+        return self._says(letter.present, text, start, end)
+
+    def _tells_then(self, text: str, start: int, end: int) -> bool:
+        """text[start:end] tells of then (去年, 常年, 一到夏天): weak cues there cannot vouch."""
+        then = self._letter.then if self._letter is not None else None
+        return then is not None and then.search(text, start, end) is not None
 
     def _deadline(self, complexity: str, urgent: bool) -> tuple[str, int, int | None]:
         deadlines = self._rules.deadlines
@@ -451,6 +512,19 @@ def _longest_first(
             taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
             chosen.append(hit)
     return chosen
+
+
+def _clause_start(text: str, position: int, floor: int) -> int:
+    for index in range(position - 1, floor - 1, -1):
+        if text[index] in _CLAUSE_MARKS:
+            return index + 1
+    return floor
+
+
+def _head_end(text: str, title_end: int) -> int:
+    """Where a letter's head ends: its first line when that is short, else its title."""
+    line = text.find("\n", 0, 80)
+    return max(title_end, line) if line > 0 else title_end
 
 
 def _user_words(rules: Rules) -> list[str]:

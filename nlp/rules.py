@@ -116,7 +116,11 @@ class LetterRules:
     """[letter]: how a long formal letter (尊敬的领导 … 此致) is read.
 
     Its title and its request sentences weigh more than its body; its kind cues in the body
-    weigh less (a letter mentions many things); its alarms need explicit immediacy nearby.
+    weigh less (a letter mentions many things); its alarms need explicit immediacy nearby:
+    a `now` cue within `now_reach` sentences, or a weaker `present` cue (现在, 越来越浓) in the
+    alarm's own sentence or the title. A cue whose clause tells of `then` (去年刚刚翻修过) is
+    no cue; a present cue does not count in a `question` sentence or for an alarm whose own
+    clause tells of then (需要常年吃药).
     """
 
     min_chars: int
@@ -132,6 +136,10 @@ class LetterRules:
     declared: re.Pattern[str] | None = None
     declared_group: str = ""
     now_reach: int = 1
+    present: re.Pattern[str] | None = None
+    then: re.Pattern[str] | None = None
+    question: re.Pattern[str] | None = None
+    alert: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +279,10 @@ def _letter(
         declared=_alternation(raw, "letter.declared"),
         declared_group=declared_group,
         now_reach=_int(raw, "letter.now_reach", minimum=0),
+        present=_alternation(raw, "letter.present"),
+        then=_alternation(raw, "letter.then"),
+        question=_alternation(raw, "letter.question"),
+        alert=_alternation(raw, "letter.alert"),
     )
 
 

@@ -114,8 +114,10 @@ class UrgencyDetector:
         """Every literal the detector needs located: trigger words and shields."""
         return frozenset(self._word_groups) | self._shields
 
-    def detect(self, text: str, spans: Iterable[Span]) -> tuple[Alarm, ...]:
-        """Alarms in text, given the located trigger and shield spans (any order, overlapping)."""
+    def detect(self, text: str, spans: Iterable[Span], every: bool = False) -> tuple[Alarm, ...]:
+        """Alarms in text, given the located trigger and shield spans (any order, overlapping):
+        the first of each group, or with every=True each one that stands (a letter then checks
+        each against its own sentence, so a past mention does not hide a present one)."""
         candidates = self._triggers(text, spans)
         candidates.extend(self._composed(text))
         if not candidates:
@@ -126,7 +128,7 @@ class UrgencyDetector:
         alarms: list[Alarm] = []
         seen: set[str] = set()
         for start, group, term in sorted(candidates, key=lambda c: c[0]):
-            if group.name in seen:
+            if not every and group.name in seen:
                 continue
             begin = _sentence_start(text, start)
             sentence = sentences.get(begin)

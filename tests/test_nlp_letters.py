@@ -111,6 +111,205 @@ def test_letters_about_now_stay_urgent(
         assert set(numbers) <= set(result.emergency_numbers)
 
 
+# Sign-off that brings a hand-written letter over [letter] min_chars.
+SIGN = "此致敬礼!反映人:本村村民,联系电话一三八某某某某某某某某。"
+
+# Letters written for this test (not taken from any labelled set) about a danger happening now,
+# each said with a different cue: 现在 in the alarm's sentence or a 危险/紧急 head, 此时, 正在,
+# 越涨越高, 人还在废墟下面, 今天上午, 已经一个多小时了, people evacuated, a call to send help now.
+NOW_LETTERS = [
+    (
+        "危险!我们村后山现在烧起来了\n"
+        "尊敬的镇领导:我是石桥村五组的村民。今天下午四点多,后山的松树林不知怎么起了火,"
+        "风很大,火顺着山坡往村子这边烧,已经快到最上面那几户人家的柴房了。村里的青壮年都"
+        "出去打工了,留在家里的多是老人和孩子,我们拿着水桶和扫把根本扑不过来。恳请镇里马"
+        "上派消防车和扑火队过来!",
+        ("119",),
+    ),
+    (
+        "关于村口水库有孩子落水的紧急求助\n"
+        "尊敬的领导:此时我正站在村口水库的堤坝上给您写这条留言。两个放学回家的孩子在水库"
+        "边玩,其中一个脚下一滑掉进了水里,另一个跑回村里喊人,我们几个大人赶到时已经看不"
+        "到孩子了,水面上只漂着一只鞋。恳请立即派救援队和打捞人员过来,孩子的父母都快急疯"
+        "了,村里没有船,也没有人会深水游泳。",
+        ("120",),
+    ),
+    (
+        "恳请派出所立即出警制止\n"
+        "尊敬的领导:我是幸福里小区3栋的业主。楼下302的男主人喝醉了酒,正在家里拿着菜"
+        "刀追着砍他老婆,女人的哭喊声整栋楼都听得到,他们的孩子也在屋里。我们几个邻居不敢"
+        "进去,已经打了110,但是到现在还没有看到民警。恳请领导督促派出所马上派民警过来"
+        ",再拖下去要出人命了。",
+        ("110",),
+    ),
+    (
+        "关于镇中心小学旁民房倒塌压人的报告\n"
+        "尊敬的镇领导:今天上午十点左右,镇中心小学东侧一栋准备拆除的老民房突然整体垮塌,"
+        "两名拆房的工人没来得及跑出来,人还在废墟下面,我们能听到其中一个人在喊。施工队只"
+        "有几个人,徒手挖不动,砖头和水泥板太重了。恳请领导协调消防和挖掘机到现场,我们村"
+        "民也都在这里帮忙。",
+        ("119",),
+    ),
+    (
+        "紧急求助:我父亲现在倒在院子里叫不醒\n"
+        "尊敬的领导:我叫李某,住在红星村七组。父亲今年七十三岁,有多年的心脏病,平时一直"
+        "吃药。今天傍晚我在厨房做饭,出来时发现他侧身躺在鸡圈旁边,嘴唇发紫。村里的路这个"
+        "月在修,救护车司机说车开不进来,要我们自己把人抬到镇上的公路边。我们家只有我和母"
+        "亲两个女人,根本抬不动,恳请领导帮忙协调。",
+        ("120",),
+    ),
+    (
+        "关于河水漫进村子、老人被困的求助\n"
+        "尊敬的领导:连下了两天暴雨,村前的河水越涨越高,已经漫进了村子,低洼处几户人家的"
+        "水淹到了窗台。住在最里面的张大爷家只有老两口,腿脚不便,被困在二楼出不来,电话里"
+        "说一楼的水还在往上涨。村干部说冲锋舟要从县里调,恳请领导尽快协调救援力量,把被困"
+        "的老人接出来,谢谢。",
+        ("119",),
+    ),
+    (
+        "我家孩子放学没有回家,恳请帮忙寻找\n"
+        "尊敬的领导:我是新民村的村民。我儿子今年八岁,在镇中心小学上二年级,下午四点半放"
+        "学,走二十分钟就能到家。现在已经晚上七点多了,孩子还没回来,老师说他四点半就出了"
+        "校门。我们把路上都找遍了,村后就是水库,天也快黑了。恳请领导帮忙联系派出所,组织"
+        "人手帮我们一起找孩子。",
+        ("110",),
+    ),
+    (
+        "关于农贸市场一家饭店液化气泄漏的反映\n"
+        "尊敬的领导:我是城南农贸市场的摊主。中午十二点左右,市场东门一家小饭店后厨的液化"
+        "气罐阀门坏了,一直往外漏气,嘶嘶地响,整个东区都是液化气味。市场管理员已经把附近"
+        "的摊主和顾客疏散到外面的马路上,饭店老板不敢进去关阀门。恳请立即派消防和燃气公司"
+        "的人过来处理,市场里还有很多煤炉。",
+        ("119",),
+    ),
+    (
+        "电梯困人一个多小时,物业联系不上\n"
+        "尊敬的领导:我住在锦绣花园5栋。我母亲和邻居家一个八岁的孩子被困在电梯里,卡在十"
+        "二楼和十三楼之间,已经一个多小时了,里面又闷又热,孩子一直在哭,母亲说她胸口发闷"
+        "。物业值班电话没人接,维保公司说要两个小时才能到。恳请领导赶紧派消防过来救人,我"
+        "们实在等不起了。",
+        ("119",),
+    ),
+    (
+        "求求你们救救我弟弟\n"
+        "尊敬的领导:我弟弟今年二十六岁,因为网贷欠了很多钱,今天晚上给我发了一段话,说对"
+        "不起家里,不想活了。我给他打电话,他说他现在就坐在城东大桥的栏杆外面,我从家里赶"
+        "过去还要四十分钟。我已经报了警,恳请领导帮忙协调城东派出所马上派民警到大桥上找人"
+        ",他穿一件灰色外套。",
+        ("110",),
+    ),
+]
+
+# ... and letters that say 现在 (or 越来越, 今天) about no present danger: nowadays, still, for
+# three months now, today's price, a question, a past or chronic matter. None may alarm.
+CALM_LETTERS = [
+    (
+        "关于村口石桥护栏损坏迟迟不修的反映\n"
+        "尊敬的领导:今年三月,一辆拉沙的货车撞坏了村口石桥的护栏,司机赔了钱就走了。现在"
+        "已经三个月了,护栏还是断的,桥下就是河,晚上骑车过桥的人稍不注意就会掉进河里,村"
+        "里的孩子上学天天从桥上过。我们多次找村委会,村里说要等镇里的资金。恳请领导督促有"
+        "关部门尽快把护栏修好。"
+    ),
+    (
+        "关于我村卫生室长期无医生坐诊的反映\n"
+        "尊敬的领导:我村卫生室自从老村医去世后就一直关着门。村里大多是留守老人,有人半夜"
+        "犯病、晕倒了,都只能打电话叫镇上的救护车,等一个多小时。现在村里还是没有医生,老"
+        "人们量个血压都要跑十里路。恳请卫健部门给我村派一名村医,或者每周安排医生来坐诊两"
+        "天。"
+    ),
+    (
+        "咨询燃气泄漏上门抢修的收费标准\n"
+        "尊敬的领导:我家住在县城东方小区,去年冬天厨房燃气泄漏,燃气公司来人抢修后收了三"
+        "百元,说是上门费加材料费。请问燃气公司上门抢修现在的收费标准是多少?漏气抢修是否"
+        "应该免费?我们想知道这方面有没有明文规定,希望相关部门给予答复。"
+    ),
+    (
+        "关于燃气公司推卸责任的投诉\n"
+        "尊敬的领导:前年冬天,我家隔壁一家三口因为热水器排烟管脱落煤气中毒,被送进县医院"
+        "抢救。现在人都出院了,但是后遗症很重,燃气公司说是用户自己安装的问题,一分钱不肯"
+        "承担。热水器是燃气公司的人上门装的。恳请领导督促有关部门调查清楚,给受害的一家人"
+        "一个公道。"
+    ),
+    (
+        "村后山体裂缝越来越大,恳请尽快治理\n"
+        "尊敬的领导:我们村紧挨着后山,这几年山上的裂缝越来越大,每到下雨就往下掉石头,前"
+        "年雨季还发生过一次小的山体滑坡,冲坏了一间牛棚。山下住着十几户人家,大家晚上都睡"
+        "不踏实。我们向镇里反映过好几次,说已经上报了。恳请领导安排专家来看看,尽快治理或"
+        "者给我们搬迁。"
+    ),
+    (
+        "关于县120急救中心出车太慢的意见\n"
+        "尊敬的领导:我是东山乡的村民。我们乡离县城四十多公里,乡卫生院没有救护车,现在村"
+        "里老人犯了病,叫一次救护车要等一个多小时,很多病人都耽误了。我父亲去年脑梗就是因"
+        "为救护车来得太晚落下了偏瘫。建议在乡卫生院设一个急救站点,配一辆救护车,让山里的"
+        "群众也能得到及时救治。"
+    ),
+    (
+        "液化气价格太高,送气服务不规范\n"
+        "尊敬的领导:我县农村用的瓶装液化气只有一家公司在送,现在一罐要一百三十元,比邻县"
+        "贵三十多元。送气工上门从来不检查,有的气罐锈得很厉害,阀门漏气也没人管。恳请市场"
+        "监管部门查一查液化气的定价,督促送气公司规范服务,定期检测气罐。"
+    ),
+    (
+        "请问家中老人突发疾病应该如何处理\n"
+        "尊敬的领导:我父母都七十多岁了,我在外地打工,家里只有两位老人。请问现在如果老人"
+        "在家突然晕倒或者心脏病发作,是先打120还是先找村医?村里能不能组织一些急救培训"
+        "?希望相关部门答复,也建议给独居老人家里装一键呼救的设备。"
+    ),
+    (
+        "关于夜市治安问题的建议\n"
+        "尊敬的领导:县城新开的夜市很热闹,但管理跟不上。现在都到了夏天,每天晚上喝酒的人"
+        "很多,酒后吵架打架的事时有发生,上个月还有人拿着酒瓶砸伤了一个摊主。建议公安部门"
+        "在夜市设一个警务点,晚上十点以后加强巡逻,也建议限制夜市卖酒的时间。"
+    ),
+    (
+        "关于乡卫生院慢性病药品短缺的反映\n"
+        "尊敬的领导:我是柳河乡的村民,今年六十五岁,患高血压和糖尿病十多年,需要常年吃药"
+        "。现在乡卫生院降压药经常断货,我们只能跑到县城去买,来回一趟要一天,有的老人吃不"
+        "上药,血压高得头晕。恳请卫健部门督促乡卫生院保障常用药的供应。"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "numbers"), NOW_LETTERS, ids=[t[:8] for t, _ in NOW_LETTERS])
+def test_letters_saying_now_alarm(
+    classifier: Classifier, text: str, numbers: tuple[str, ...]
+) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    result = classifier.classify(text)
+    assert result.urgent
+    assert set(numbers) <= set(result.emergency_numbers)
+
+
+@pytest.mark.parametrize("text", CALM_LETTERS, ids=[t[:8] for t in CALM_LETTERS])
+def test_letters_saying_now_about_no_danger_do_not_alarm(classifier: Classifier, text: str) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    assert not classifier.classify(text).urgent
+
+
+def test_a_past_mention_does_not_hide_a_present_one(classifier: Classifier) -> None:
+    """Each occurrence of an alarm is checked against its own sentence, not only the first."""
+    text = letter(
+        "恳请燃气公司彻底检修我们楼的管道",
+        "我们这栋楼的燃气管道是二十年前装的。楼道里常年有一股煤气味,燃气公司来看过说没事。"
+        "物业也说不归他们管。今天晚上楼道里的煤气味越来越浓,我们几户人家都不敢开灯。",
+    )
+    result = classifier.classify(text)
+    assert result.urgent and "119" in result.emergency_numbers
+
+
+def test_then_before_a_now_cue_is_no_now(classifier: Classifier) -> None:
+    """去年刚刚翻修过 is no 刚刚; 需要常年吃药,现在量个血压 tells of no bleeding or poisoning."""
+    text = letter(
+        "恳请给我村卫生室派驻村医",
+        "我村卫生室去年刚刚翻修过,却一直没有医生。村里很多老人有高血压,需要常年吃药,"
+        "现在量个血压、拿点药都要跑到乡里。",
+    )
+    assert not classifier.classify(text).urgent
+
+
 def test_short_messages_keep_their_alarms(classifier: Classifier) -> None:
     """The letter rules do not touch village messages: the same danger, short, still alarms."""
     assert classifier.classify("楼下着火了,火很大,快来人").urgent
@@ -214,14 +413,18 @@ BLIND = [
 
 
 def test_blind_petitions(classifier: Classifier) -> None:
-    """128 letters written after the tuning by people who never saw the rules, and never tuned
-    on. Measured: category 0.953, kind 0.945, urgent 5/6, one false alarm. The floors are the
-    measured values: the missed emergency (a gas smell "现在" on the stairs, in a letter that
-    opens with 紧急) is a known gap left for the next work, not hidden by a looser assertion."""
+    """128 letters written after the tuning by people who never saw the rules. They were blind
+    once: that first measurement (category 0.953, kind 0.945, urgent 5/6, one false alarm) found
+    the missed emergency (a gas smell "现在" on the stairs, in a letter opening with 紧急) and the
+    false alarm (a clinic letter: "去年刚刚翻修过" taken for 刚刚, beside 需要常年吃药 … 血压 read
+    as poison and blood). The fix was general (weak present cues in the alarm's own sentence,
+    then-words that void a cue, 血压 is no blood) and tested on letters written for it, but these
+    sets motivated it and are no longer blind. Measured after: category 0.953, kind 0.961,
+    urgent 6/6, no false alarm; the floors are those values."""
     examples = [e for path in BLIND for e in load_examples(path)]
     assert len(examples) == 128
     result = evaluate(classifier, examples)
-    assert result.accuracy >= 0.95
-    assert result.kind_accuracy >= 0.94
-    assert result.false_alarms <= 1
-    assert result.urgent_recall >= 5 / 6
+    assert result.accuracy >= 0.953
+    assert result.kind_accuracy >= 0.96
+    assert result.false_alarms == 0
+    assert result.urgent_recall == 1.0
