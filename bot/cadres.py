@@ -350,14 +350,18 @@ class CadreService:
                 said = self.texts(refused.text_key, **refused.values)
                 await self._outbox.put(session, [self._messages.say(origin, said)])
                 return
-            # The prompts asking for these words are answered: their buttons go.
-            spent = await repo.prompts_with_buttons(session, origin.chat_id, ticket.id)
+            # The prompts asking for these words are answered: the newest now says what was
+            # done, older ones lose their buttons. Answered by a reply to the card, the card's
+            # own refresh shows it: no further message in a chat Telegram paces.
+            spent = sorted(await repo.prompts_with_buttons(session, origin.chat_id, ticket.id))
             done = self._done(view, action, who)
             await self._outbox.put(
                 session,
                 [
-                    *(self._messages.unbutton(origin.chat_id, mid) for mid in spent),
-                    *self._messages.to_admins(view, done, chat_id=origin.chat_id),
+                    self._messages.settle_prompt(
+                        origin.chat_id, mid, done if mid == spent[-1] else None
+                    )
+                    for mid in spent
                 ],
             )
 

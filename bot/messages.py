@@ -75,14 +75,16 @@ class Messages:
             priority=origin.priority,
         )
 
-    def unbutton(self, chat_id: int, message_id: int) -> Outgoing:
-        """Take the buttons off a message that has served its purpose."""
+    def settle_prompt(self, chat_id: int, message_id: int, text: str | None) -> Outgoing:
+        """A prompt that has served its purpose: its buttons go, and its text becomes what
+        was done (when given), one edit instead of an edit and a new message."""
         return Outgoing(
             chat_id,
-            keyboard=(),
-            method=Method.EDIT_MARKUP,
+            text or "",
+            (),
+            method=Method.EDIT if text else Method.EDIT_MARKUP,
             edit_message_id=message_id,
-            priority=Priority.GROUP,
+            priority=Priority.PRIVATE,
         )
 
     # --- private chat ----------------------------------------------------------------------
@@ -269,21 +271,26 @@ class Messages:
         photos: tuple[str, ...] = (),
         chat_id: int | None = None,
     ) -> list[Outgoing]:
-        """A message about the ticket into its handling chat, under its card; photos follow."""
+        """A message about the ticket into its handling chat, under its card; photos follow.
+
+        A prompt goes before the chat's other waiting messages: a cadre who just pressed a
+        button waits for it, while an admin chat may have minutes of cards queued at
+        Telegram's 20 messages a minute."""
         chat = chat_id if chat_id is not None else ticket.admin_chat_id
         if chat is None:
             return []
         reply_to = ticket.admin_message_id if chat == ticket.admin_chat_id else None
+        priority = Priority.PRIVATE if purpose == Purpose.PROMPT else Priority.GROUP
         first = Outgoing(
             chat,
             text,
             keyboard,
             reply_to=reply_to,
-            priority=Priority.GROUP,
+            priority=priority,
             purpose=purpose,
             ticket_id=ticket.id,
         )
-        return [first, *self._photos_under(chat, photos, Priority.GROUP, purpose, ticket.id)]
+        return [first, *self._photos_under(chat, photos, priority, purpose, ticket.id)]
 
     def to_resident(
         self,
