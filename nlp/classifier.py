@@ -262,8 +262,11 @@ class Classifier:
         """Every occurrence of every known term, overlapping, by start then longest first."""
         hits: list[_Hit] = []
         lengths, entries = self._lengths, self._entries
+        size = len(text)
         for start, char in enumerate(text):
             for length in lengths.get(char, ()):
+                if start + length > size:
+                    continue  # the slice would be shorter: a shorter term, not this length
                 term = text[start : start + length]
                 entry = entries.get(term)
                 if entry is not None:

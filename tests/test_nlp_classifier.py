@@ -115,6 +115,14 @@ def test_longer_terms_win_and_come_first(classifier: Classifier) -> None:
     assert "燃气" not in result.keywords
 
 
+def test_a_term_at_the_end_is_not_read_longer(classifier: Classifier) -> None:
+    """At the end of a message a 4-character slice holds only 3: 死猪肉 there is 3 long, so the
+    earlier 病死猪 (also 3) is not hidden by it."""
+    result = classifier.classify("集市上有人卖病死猪肉")
+    assert result.keywords[0] == "病死猪"
+    assert all(term in "集市上有人卖病死猪肉" for term in result.keywords)
+
+
 def test_long_petition_accumulates_evidence(classifier: Classifier) -> None:
     text = (
         "尊敬的镇领导:我们是柳湾村村民,村委会门口那条路旁的工地拖欠我们工资已经一年,"
