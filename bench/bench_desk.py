@@ -569,11 +569,12 @@ def report(results: DeskResults) -> list[str]:
             "go to residents' private chats, paced only by 30 messages a second in all "
             f"({n_limited} at once: the last about {n_limited / 30:.1f} s later) and one a "
             "second per chat; the admin chats are "
-            "groups, and everything there (cards, card refreshes, 回复 prompts, done "
-            "messages, rating relays: about 8 messages per ticket) shares one window of 20 "
-            f"messages a minute per village, so with {n_limited // len(VILLAGES)} tickets per "
-            "village the prompts and the relays wait minutes in that queue: those two figures "
-            "are Telegram's pacing of the cadres' chat, not the desk's speed"
+            "groups, and everything there (cards, card refreshes, 回复 prompts and their edits, "
+            "rating relays: about 7 messages per ticket) shares one window of 20 messages a "
+            f"minute per village; with {n_limited // len(VILLAGES)} tickets per village the "
+            "prompts (which go first) wait for each other and the relays wait behind the "
+            "rest: those two figures are Telegram's pacing of the cadres' chat, not the "
+            "desk's speed"
         )
     problems = [
         f"{'limited ' if r.limited else ''}round {i}: {p}"
@@ -608,7 +609,7 @@ async def run_all(
     for index in range(limited_rounds):
         round_dir = workdir / f"limited{index + 1}"
         round_dir.mkdir()
-        # Each admin chat's backlog drains at 20 a minute: about 8 messages per ticket.
+        # Each admin chat's backlog drains at 20 a minute: about 7 messages per ticket.
         backlog = 8 * (limited_n + warmup) / len(VILLAGES) / 20 * 60
         results.limited.append(
             await desk_run(
