@@ -1,10 +1,22 @@
-"""Classifier speed: start-up in a fresh process, then messages per second on one core."""
+"""Classifier speed: start-up in a fresh process, then messages per second on one core.
+
+Each figure is the median of ROUNDS rounds, each in a fresh process. With BENCH_CLASSIFY_BASE
+set to a git revision (`BENCH_CLASSIFY_BASE=HEAD~3 python -m bench classify`), that revision's
+nlp/ and config/ are timed in the same run, round for round alternating with the working tree,
+and the ratios new/old are printed: a noisy machine slows both alike.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 from nlp.classifier import Classifier
@@ -12,15 +24,33 @@ from nlp.classifier import Classifier
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
 
+ROUNDS = 5
+SECONDS = 1.5  # per rate and round
+
 # A fresh interpreter times import + rules + jieba start (jieba's own cache already on disk).
 _READY_SCRIPT = """
-import time
+import sys, time
+sys.path.insert(0, {root!r})
 started = time.perf_counter()
 from pathlib import Path
 from nlp.classifier import Classifier
 classifier = Classifier.from_config(Path({config!r}))
 classifier.classify("楼下垃圾三天没人清运了")
 print(time.perf_counter() - started)
+"""
+
+# One round in a fresh interpreter of a tree (the working tree or an exported revision).
+_ROUND_SCRIPT = """
+import json, sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from nlp.classifier import Classifier
+from bench.bench_classify import SHORT, petitions, _rate
+classifier = Classifier.from_config(Path({config!r}))
+long = petitions()
+for text in (SHORT[0], long[0]):
+    classifier.classify(text)
+print(json.dumps([_rate(classifier, SHORT, {seconds}), _rate(classifier, long, {seconds})]))
 """
 
 SHORT = [
@@ -46,13 +76,29 @@ PETITION = (
 )
 
 
-def _ready_seconds() -> float:
-    script = _READY_SCRIPT.format(config=str(CONFIG))
+def petitions() -> list[str]:
+    return [PETITION[i:] + PETITION[:i] for i in range(0, 500, 100)]
+
+
+def _run(script: str) -> str:
+    # cwd is the bench's own tree, so `bench.bench_classify` imports from here; `root` goes
+    # first on sys.path, so `nlp` comes from the tree being timed.
     command = [sys.executable, "-c", script]
-    # The first run writes jieba's dictionary cache if it is missing; time the second.
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
-    return float(done.stdout.strip())
+    return done.stdout.strip()
+
+
+def _ready_seconds(root: Path) -> float:
+    script = _READY_SCRIPT.format(root=str(root), config=str(root / "config"))
+    # The first run writes jieba's dictionary cache if it is missing; time the second.
+    _run(script)
+    return float(_run(script))
+
+
+def _round(root: Path) -> tuple[float, float]:
+    script = _ROUND_SCRIPT.format(root=str(root), config=str(root / "config"), seconds=SECONDS)
+    short, long = json.loads(_run(script))
+    return float(short), float(long)
 
 
 def _rate(classifier: Classifier, texts: list[str], seconds: float) -> float:
@@ -67,18 +113,70 @@ def _rate(classifier: Classifier, texts: list[str], seconds: float) -> float:
             return count / elapsed
 
 
+def _export(revision: str, into: Path) -> None:
+    """nlp/ and config/ of a git revision, as files under into."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "nlp", "config"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def _figures(root: Path) -> dict[str, float]:
+    ready = statistics.median(_ready_seconds(root) for _ in range(3))
+    rounds = [_round(root) for _ in range(ROUNDS)]
+    return {
+        "ready": ready,
+        "short": statistics.median(r[0] for r in rounds),
+        "long": statistics.median(r[1] for r in rounds),
+    }
+
+
 def main() -> None:
-    print(f"ready (fresh process, jieba cache warm): {_ready_seconds():.2f} s  (target <= 1.5 s)")
-    classifier = Classifier.from_config(CONFIG)
-    petitions = [PETITION[i:] + PETITION[:i] for i in range(0, 500, 100)]
     short_len = sum(map(len, SHORT)) // len(SHORT)
-    long_len = sum(map(len, petitions)) // len(petitions)
-    for texts in (SHORT, petitions):
-        classifier.classify(texts[0])
-    short = _rate(classifier, SHORT, 2.0)
-    long = _rate(classifier, petitions, 2.0)
-    print(f"classify ~{short_len} chars: {short:,.0f} msg/s  (target >= 5,000)")
-    print(f"classify ~{long_len} chars: {long:,.0f} msg/s  (target >= 300)")
+    long_len = sum(map(len, petitions())) // len(petitions())
+    base = os.environ.get("BENCH_CLASSIFY_BASE")
+    if not base:
+        new = _figures(ROOT)
+        print(f"ready (fresh process, jieba cache warm): {new['ready']:.2f} s  (target <= 1.5 s)")
+        print(f"classify ~{short_len} chars: {new['short']:,.0f} msg/s  (target >= 5,000)")
+        print(f"classify ~{long_len} chars: {new['long']:,.0f} msg/s  (target >= 300)")
+        print(f"(medians of {ROUNDS} rounds)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        old_root = Path(tmp)
+        _export(base, old_root)
+        ready = {
+            "old": statistics.median(_ready_seconds(old_root) for _ in range(3)),
+            "new": statistics.median(_ready_seconds(ROOT) for _ in range(3)),
+        }
+        rounds: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+        for _ in range(ROUNDS):  # alternate, so a slow spell of the machine hits both
+            rounds["old"].append(_round(old_root))
+            rounds["new"].append(_round(ROOT))
+    print(f"medians of {ROUNDS} rounds; old = {base}, new = working tree")
+    print(f"{'':28}{'old':>10}{'new':>10}{'new/old':>9}  target")
+    rows = [
+        ("ready (s)", ready["old"], ready["new"], "<= 1.5 s"),
+        *(
+            (
+                f"classify ~{length} chars (msg/s)",
+                statistics.median(r[i] for r in rounds["old"]),
+                statistics.median(r[i] for r in rounds["new"]),
+                target,
+            )
+            for i, length, target in ((0, short_len, ">= 5,000"), (1, long_len, ">= 300"))
+        ),
+    ]
+    for name, old, new, target in rows:
+        print(f"{name:28}{old:10,.2f}{new:10,.2f}{new / old:9.2f}  {target}")
+    for i, name in ((0, "short"), (1, "long")):
+        olds = ", ".join(f"{r[i]:,.0f}" for r in rounds["old"])
+        news = ", ".join(f"{r[i]:,.0f}" for r in rounds["new"])
+        print(f"  rounds {name}: old [{olds}]  new [{news}]")
 
 
 if __name__ == "__main__":

@@ -148,10 +148,14 @@ class Classifier:
             )
             for term in {*categories, *kinds, *urgent_terms}
         }
+        # _scan looks terms up by their first two characters: most positions of a message start
+        # no term, and one look-up of the pair rules out every length at once.
         lengths: dict[str, set[int]] = {}
         for term in self._entries:
-            lengths.setdefault(term[0], set()).add(len(term))
-        self._lengths = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
+            if len(term) > 1:
+                lengths.setdefault(term[:2], set()).add(len(term))
+        self._lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
+        self._single_terms = {t: e for t, e in self._entries.items() if len(t) == 1}
         self._token_weights = {word: tuple(ws) for word, ws in tokens.items()}
         self._token_chars = frozenset(self._token_weights)
         self._user_words = _user_words(rules)
@@ -261,16 +265,24 @@ class Classifier:
     def _scan(self, text: str) -> list[_Hit]:
         """Every occurrence of every known term, overlapping, by start then longest first."""
         hits: list[_Hit] = []
-        lengths, entries = self._lengths, self._entries
+        lengths, entries, singles = self._lengths, self._entries, self._single_terms
+        append = hits.append
         size = len(text)
-        for start, char in enumerate(text):
-            for length in lengths.get(char, ()):
-                if start + length > size:
-                    continue  # the slice would be shorter: a shorter term, not this length
-                term = text[start : start + length]
-                entry = entries.get(term)
+        for start in range(size):
+            found = lengths.get(text[start : start + 2])
+            if found is not None:
+                for length in found:
+                    if start + length > size:
+                        continue  # the slice would be shorter: a shorter term, not this length
+                    term = text[start : start + length]
+                    entry = entries.get(term)
+                    if entry is not None:
+                        append(_Hit(start, start + length, term, entry))
+            if singles:
+                char = text[start]
+                entry = singles.get(char)
                 if entry is not None:
-                    hits.append(_Hit(start, start + length, term, entry))
+                    append(_Hit(start, start + 1, char, entry))
         return hits
 
     def _category_scores(

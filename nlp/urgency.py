@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import NamedTuple
 
 from nlp.rules import UrgentGroup, UrgentRules
 
@@ -49,8 +50,8 @@ class Alarm:
     start: int = -1  # where the trigger is in the normalised text; -1 if unknown
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
+    # A NamedTuple, not a frozen dataclass: one is made per located term on every message.
     start: int
     end: int
     term: str
@@ -99,12 +100,19 @@ class UrgencyDetector:
                 self._hazard_groups[name] = group
                 parts.append(f"(?P<{name}>{group.hazards.pattern})")
         self._hazards = re.compile("|".join(parts)) if parts else None
-        # Python's re tries every branch at every position; a class of possible first
-        # characters lets most positions be skipped (None when it cannot be worked out).
-        first = _first_chars(self._hazards.pattern) if self._hazards is not None else None
-        self._hazard_gate = (
-            re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]") if first else None
+        # Every position where a hazard starts, found by the regex engine in one pass (a
+        # lookahead matches empty, so finditer tries each position); a class of possible first
+        # characters, when it can be worked out, lets most positions be skipped.
+        self._hazard_starts = (
+            gated(f"(?=(?:{self._hazards.pattern}))", self._hazards.pattern)
+            if self._hazards is not None
+            else None
         )
+        # Most messages match no trigger pattern at all: one search of them all rules that out.
+        patterns = [p.pattern for g in rules.groups for p in g.patterns]
+        self._any_pattern = gated("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        severe = rules.compose.severe
+        self._severe = gated(severe.pattern) if severe is not None else None
         self._severe_group = next(
             (g for g in rules.groups if g.name == rules.compose.severe_group), None
         )
@@ -155,11 +163,13 @@ class UrgencyDetector:
                 shields.append(span)
             for group in self._word_groups.get(span.term, ()):
                 triggers.append((span, group))
-        for group in self._rules.groups:
-            for pattern in group.patterns:
-                triggers.extend(
-                    (Span(m.start(), m.end(), m.group(0)), group) for m in pattern.finditer(text)
-                )
+        if self._any_pattern is not None and self._any_pattern.search(text) is not None:
+            for group in self._rules.groups:
+                for pattern in group.patterns:
+                    triggers.extend(
+                        (Span(m.start(), m.end(), m.group(0)), group)
+                        for m in pattern.finditer(text)
+                    )
         found: list[tuple[int, UrgentGroup, str]] = []
         for span, group in triggers:
             if any(s.start < span.end and span.start < s.end for s in shields):
@@ -192,8 +202,8 @@ class UrgencyDetector:
                     or _search(compose.immediacy, sentence)
                 ):
                     found.append((match.start(), group, match.group(0)))
-        if self._severe_group is not None and compose.severe is not None:
-            for match in compose.severe.finditer(text):
+        if self._severe_group is not None and self._severe is not None:
+            for match in self._severe.finditer(text):
                 sentence = _sentence_at(text, _sentence_start(text, match.start()))
                 if _search(compose.persons, sentence):
                     found.append((match.start(), self._severe_group, match.group(0)))
@@ -203,19 +213,12 @@ class UrgencyDetector:
     def _hazard_matches(self, text: str) -> Iterator[re.Match[str]]:
         """Hazard matches at every start position, so one group's match does not hide
         another's overlapping it (石头滚下来砸 is violence-like, 砸塌 is collapse)."""
-        hazards, gate = self._hazards, self._hazard_gate
-        assert hazards is not None
-        position = 0
-        while position < len(text):
-            if gate is not None:
-                candidate = gate.search(text, position)
-                if candidate is None:
-                    return
-                position = candidate.start()
-            match = hazards.match(text, position)
+        hazards, starts = self._hazards, self._hazard_starts
+        assert hazards is not None and starts is not None
+        for start in starts.finditer(text):
+            match = hazards.match(text, start.start())
             if match is not None:
                 yield match
-            position += 1
 
     def _negated(self, text: str, span: Span, group: UrgentGroup) -> bool:
         rules = self._rules
@@ -225,6 +228,17 @@ class UrgencyDetector:
             return True
         after = _head_before_marks(text[span.end : span.end + rules.window_after], _SENTENCE_MARKS)
         return _contains_any(after, rules.after) or _contains_any(after, group.after)
+
+
+def gated(source: str, first_of: str | None = None) -> re.Pattern[str]:
+    """source compiled behind a lookahead for the characters a match of first_of (by default
+    source itself) can start with. Python's re tries every branch of an alternation at every
+    position; the one-character class rejects most positions at once. Matches are the same."""
+    first = _first_chars(first_of if first_of is not None else source)
+    if not first:
+        return re.compile(source)
+    chars = "".join(re.escape(c) for c in sorted(first))
+    return re.compile(f"(?=[{chars}])(?:{source})")
 
 
 def _first_chars(source: str) -> frozenset[str] | None:
