@@ -428,3 +428,24 @@ def test_blind_petitions(classifier: Classifier) -> None:
     assert result.kind_accuracy >= 0.96
     assert result.false_alarms == 0
     assert result.urgent_recall == 1.0
+
+
+FINAL_BLIND = [
+    ROOT / "tests" / "data" / "nlp_petitions_blind_c1.jsonl",
+    ROOT / "tests" / "data" / "nlp_petitions_blind_c2.jsonl",
+]
+
+
+def test_final_blind_petitions(classifier: Classifier) -> None:
+    """135 letters written after all tuning (including the fix the first blind sets showed),
+    never seen while tuning. Measured: category 0.933, kind 0.889, urgent 8/8, two false
+    alarms (a chronic illness "现在我每个月吃药、吸氧", an oxygen machine stopped by a power
+    cut on a past date): the issue's ≤1 per 350 is not met here, and these floors are the
+    measured values, not the bar."""
+    examples = [e for path in FINAL_BLIND for e in load_examples(path)]
+    assert len(examples) == 135
+    result = evaluate(classifier, examples)
+    assert result.accuracy >= 0.93
+    assert result.kind_accuracy >= 0.88
+    assert result.urgent_recall == 1.0
+    assert result.false_alarms <= 2
