@@ -222,7 +222,6 @@ class CadreService:
     ) -> list[tuple[str, str]]:
         """Where a ticket can be transferred: the other villages of its township and their
         cadres, and the cadres of its own place."""
-        village = self._places.village_for(ticket.place_id)
         township = self._places.at_level(ticket.place_id, Level.TOWNSHIP.value)
         villages = [
             p
@@ -232,14 +231,21 @@ class CadreService:
         options: list[tuple[str, str]] = [
             (f"p.{p.id}", self.texts("desk.target_place", place=p.name)) for p in villages
         ]
-        handling = self._places.at_level(ticket.place_id, ticket.level) or village
-        place_ids = [p.id for p in self._places.chain(ticket.place_id)]
-        if handling is not None:
-            place_ids = place_ids[
-                : [p.id for p in self._places.chain(ticket.place_id)].index(handling.id) + 1
-            ]
+        # The cadres who could take it over: of its place and its grids, up to the place that
+        # handles it now (a township ticket can go to a township officer, not a village cadre).
+        chain = self._places.chain(ticket.place_id)
+        handling = self._places.at_level(ticket.place_id, ticket.level)
+        upto = chain[: chain.index(handling) + 1] if handling in chain else chain[:1]
+        grids = [p for p in self._places if p.parent_id == ticket.place_id]
+        place_ids = [p.id for p in (*upto, *grids)]
+        handling_id = handling.id if handling else ticket.place_id
         for member in await repo.staff_in(session, place_ids):
-            if member.telegram_id != who.telegram_id:
+            taker = await self._staff.member(session, member.telegram_id)
+            if (
+                member.telegram_id != who.telegram_id
+                and taker is not None
+                and self._staff.covers(taker, handling_id)
+            ):
                 role = self.texts(f"role.{member.role}")
                 label = self.texts("desk.target_person", name=member.display_name, role=role)
                 options.append((f"s.{member.telegram_id}", label))

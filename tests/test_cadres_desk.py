@@ -253,3 +253,26 @@ async def test_admin_chats_get_the_cadres_command_menu(running: EmulatedDesk) ->
     assert {c["command"] for c in menu} >= {"open", "mine", "overdue", "find", "ticket"}
     groups = running.emu.commands({"type": "all_group_chats"})
     assert "open" not in {c["command"] for c in groups}, "residents' groups keep their own menu"
+
+
+async def test_transfer_to_another_village_or_to_a_grid_worker(running: EmulatedDesk) -> None:
+    emu = running.emu
+    first = await submit(running, 1001, "村口的路灯坏了一个星期了,晚上走路看不见")
+    cadre = await staff(running, 5001, "李主任")
+    await staff(running, 5003, "周网格员", role="grid", place="qingxi-1")
+    admin = running.admin_of("qingxi")
+    await press_on(running, cadre, await card_of(running, first), "🔀 转派")
+    choice = last_with_buttons(running, admin, "转派给")
+    labels = [label for label, _ in emu.buttons(choice)]
+    assert "📍 桃源村" in labels and "👤 周网格员(网格员)" in labels
+    await press_on(running, cadre, choice, "👤 周网格员(网格员)")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.status == "accepted" and ticket.handler_name == "周网格员"
+    await press_on(running, cadre, await card_of(running, first), "🔀 转派")
+    await press_on(running, cadre, last_with_buttons(running, admin, "转派给"), "📍 桃源村")
+    (ticket,) = await running.desk.tickets.all()
+    assert ticket.place_id == "taoyuan" and ticket.status == "open"
+    card = await card_of(running, first)
+    assert card["chat"]["id"] == running.admin_of("taoyuan").id and emu.buttons(card)
+    old = [m for m in emu.messages(admin) if f"工单 {first}" in str(m.get("text"))]
+    assert old and not emu.buttons(old[0]), "the village's old card keeps no buttons"
