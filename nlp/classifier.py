@@ -400,25 +400,39 @@ class Classifier:
         sentences; a weaker `present` cue (现在, 越来越浓, 已经让家人先下楼) in the alarm's own
         sentence, or in the title (which reaches the first sentence after it); a head that
         declares an emergency (紧急, 危险) and says now confirms every alarm. A cue after a
-        `then` word in its clause (去年刚刚) is none. alarms holds every standing occurrence;
-        the result keeps the first of each group. A letter that declares itself an emergency
-        (紧急求助) and says "now" gets an alarm even without one."""
+        `then` word in its clause (去年刚刚) is none. A sentence `dated` in the past (7月23日
+        晚上, 那天, 只好连夜送到医院) is then up to a clause that switches back to now: nothing
+        vouches for an alarm there and its cues (正在用制氧机) vouch for nothing. alarms holds
+        every standing occurrence; the result keeps the first of each group. A letter that
+        declares itself an emergency (紧急求助) and says "now" gets an alarm even without one."""
         letter = self._letter
         assert letter is not None
         if letter.now is None and letter.present is None:
             return ()
+        if not alarms and (
+            letter.declared is None
+            or self._declared_group is None
+            or letter.declared.search(text, 0, max(layout.title_end, 60)) is None
+        ):
+            return ()
         sentences = layout.sentences
         title_end = layout.title_end
-        marked = [self._says(letter.now, text, start, end) for start, end in sentences]
-        title_now = title_end > 0 and self._says(letter.now, text, 0, title_end)
+        # Where each sentence starts telling of now: past its dated part, if it has one.
+        lives = [self._live(text, start, end) for start, end in sentences]
+        marked = [
+            self._says(letter.now, text, live, end)
+            for live, (_, end) in zip(lives, sentences, strict=True)
+        ]
         # The head: the title, or the first line when the title stops at its first "!".
         head_end = _head_end(text, title_end)
-        head_present = head_end > 0 and self._says_present(text, 0, head_end)
+        head_live = self._live(text, 0, head_end) if head_end > 0 else 0
+        title_now = title_end > head_live and self._says(letter.now, text, head_live, title_end)
+        head_present = head_end > head_live and self._says_present(text, head_live, head_end)
         alert = (
             letter.alert is not None
             and head_end > 0
             and letter.alert.search(text, 0, head_end) is not None
-            and (head_present or self._says(letter.now, text, 0, head_end))
+            and (head_present or self._says(letter.now, text, head_live, head_end))
         )
         # The head's weak cue reaches the sentences in the head and the first one after it.
         head_reach = layout.sentence_index(head_end + 1) if head_end > 0 else -1
@@ -431,13 +445,17 @@ class Classifier:
             position = alarm.start if alarm.start >= 0 else text.find(alarm.trigger)
             index = layout.sentence_index(position) if position >= 0 else -1
             if index < 0:
-                stands = (
-                    title_now or alert or (head_present and not self._tells_then(text, 0, head_end))
+                stands = position >= head_live and (
+                    title_now
+                    or alert
+                    or (head_present and not self._tells_then(text, head_live, head_end))
                 )
+            elif position < lives[index]:
+                stands = False  # told of a past date: then, not now, whatever else says now
             else:
                 near = marked[max(0, index - reach) : index + reach + 1]
                 stands = any(near) or alert
-                start, end = sentences[index]
+                start, end = lives[index], sentences[index][1]
                 if not stands and not self._tells_then(text, start, end):
                     stands = self._says_present(text, start, end) or (
                         head_present and index <= head_reach
@@ -453,6 +471,23 @@ class Classifier:
             assert match is not None
             return (Alarm(self._declared_group, match.group(0)),)
         return ()
+
+    def _live(self, text: str, start: int, end: int) -> int:
+        """Where text[start:end] starts telling of now: start; or, when it is dated in the
+        past (7月23日晚上, 那天, 只好连夜送到医院), the first clause after its last dated
+        marker that switches back to now (现在, 今天); end when none does."""
+        letter = self._letter
+        dated = letter.dated if letter is not None else None
+        if dated is None:
+            return start
+        last = -1
+        for match in dated.finditer(text, start, end):
+            last = match.end()
+        if last < 0:
+            return start
+        switch = letter.switch if letter is not None else None
+        back = switch.search(text, last, end) if switch is not None else None
+        return back.start() if back is not None else end
 
     def _says(self, cue: re.Pattern[str] | None, text: str, start: int, end: int) -> bool:
         """cue occurs in text[start:end] other than after a `then` word in its clause."""

@@ -120,7 +120,9 @@ class LetterRules:
     a `now` cue within `now_reach` sentences, or a weaker `present` cue (现在, 越来越浓) in the
     alarm's own sentence or the title. A cue whose clause tells of `then` (去年刚刚翻修过) is
     no cue; a present cue does not count in a `question` sentence or for an alarm whose own
-    clause tells of then (需要常年吃药).
+    clause tells of then (需要常年吃药). A sentence `dated` in the past (7月23日晚上, 那天, 只好
+    连夜送到医院) vouches for no alarm in it and lends no cue, up to a clause that `switch`es
+    back to now (…,现在火已经烧到二楼); no cue elsewhere confirms an alarm there.
     """
 
     min_chars: int
@@ -140,6 +142,8 @@ class LetterRules:
     then: re.Pattern[str] | None = None
     question: re.Pattern[str] | None = None
     alert: re.Pattern[str] | None = None
+    dated: re.Pattern[str] | None = None
+    switch: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +287,16 @@ def _letter(
         then=_alternation(raw, "letter.then"),
         question=_alternation(raw, "letter.question"),
         alert=_alternation(raw, "letter.alert"),
+        dated=_alternation(raw, "letter.dated"),
+        switch=_clause_opening(_alternation(raw, "letter.switch")),
     )
+
+
+def _clause_opening(pattern: re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """pattern where it opens a clause after the first one (after a comma or colon)."""
+    if pattern is None:
+        return None
+    return re.compile(f"(?<=[,、;:])(?:{pattern.pattern})")
 
 
 def _categories(data: Mapping[str, object], tiers: Mapping[str, float]) -> tuple[CategoryRule, ...]:
