@@ -17,6 +17,7 @@ from bot.dto import DraftView, FaqMatch, Origin, Person, TicketView
 from bot.lifecycle import Status, offered
 from bot.places import PlaceInfo
 from bot.texts import Html, Texts
+from nlp.pii import mask_pii
 
 
 class Messages:
@@ -313,9 +314,11 @@ class Messages:
         self, ticket: TicketView, name: str, reporter: bool, text: str, photos: tuple[str, ...]
     ) -> list[Outgoing]:
         """A resident's words about the ticket, relayed to its cadres under the card (an
-        anonymous reporter stays 匿名居民)."""
-        shown = self.texts("card.anonymous") if reporter and ticket.anonymous else name
-        relay = self.texts("desk.relay_in", number=ticket.number, name=shown, text=text)
+        anonymous reporter stays 匿名居民, with their contact details masked as on the card)."""
+        hidden = reporter and ticket.anonymous
+        shown = self.texts("card.anonymous") if hidden else name
+        said = mask_pii(text) if hidden else text
+        relay = self.texts("desk.relay_in", number=ticket.number, name=shown, text=said)
         return self.to_admins(ticket, relay, purpose=Purpose.RELAY, photos=photos)
 
     @staticmethod
