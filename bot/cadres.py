@@ -47,6 +47,7 @@ from bot.staff import StaffMember, StaffService
 from bot.texts import Html, html_escape
 from bot.tickets import Move, Mover, TicketService, parse_number
 from nlp.classifier import Classifier
+from nlp.pii import mask_pii
 from storage import repo
 from storage.models import PendingInput, Ticket, TicketEvent, TicketMessage
 from storage.models import Rating as RatingRow
@@ -593,7 +594,9 @@ class CadreService:
             ):
                 rating.comment = text[:1000]
                 label = self.texts(f"rating.{rating.rating}")
-                comment = self.texts("desk.rating_comment", text=text)
+                # An anonymous reporter's comment is masked as their report is on the card.
+                hidden = people[person.telegram_id] and ticket.anonymous
+                comment = self.texts("desk.rating_comment", text=mask_pii(text) if hidden else text)
                 relay = self.texts(
                     "desk.relay_rating", number=view.number, rating=label, comment=comment
                 )
