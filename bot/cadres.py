@@ -59,6 +59,8 @@ NEEDS_WORDS = (Action.ANSWER, Action.ASK, Action.CLOSE, Action.REJECT, Action.NO
 # Second-step buttons: a category, a transfer target, a common answer, or 取消.
 SET_CATEGORY, TRANSFER, PICK = "setcat", "to", "pick"
 LIST_LIMIT = 20
+# /find looks at this many matches for the ones it may show (see `_shown_matches`).
+FIND_SCAN = 500
 TIMELINE_LIMIT = 40
 
 
@@ -404,14 +406,16 @@ class CadreService:
                 case _:
                     covered = [p.id for p in self._places if self._staff.covers(member, p.id)]
                     number = _number_in(listing.words)
+                    words = () if number else listing.words
                     found = await repo.tickets_where(
                         session,
                         statuses=[s.value for s in Status],
                         place_ids=covered,
-                        words=() if number else listing.words,
+                        words=words,
                         number=number,
-                        limit=LIST_LIMIT,
+                        limit=FIND_SCAN if words else LIST_LIMIT,
                     )
+                    found = _shown_matches(found, words)
             tickets, total = found
             views = await self._tickets.views(session, tickets)
             text = self._list_text(title, views, total)
@@ -627,6 +631,22 @@ class CadreService:
     async def _view(self, session: AsyncSession, ticket: Ticket) -> TicketView:
         (view,) = await self._tickets.views(session, [ticket])
         return view
+
+
+def _shown_matches(
+    found: tuple[Sequence[Ticket], int], words: Sequence[str]
+) -> tuple[Sequence[Ticket], int]:
+    """The tickets /find may show for these words, and how many in all. An anonymous report
+    matches only by what its card shows (masked): found by the name or phone a cadre guesses,
+    it would say who wrote it."""
+    tickets, total = found
+    wanted = [w.casefold() for w in words]
+    kept = [
+        t
+        for t in tickets
+        if not t.anonymous or all(w in mask_pii(t.text).casefold() for w in wanted)
+    ]
+    return kept[:LIST_LIMIT], total - (len(tickets) - len(kept))
 
 
 def _number_in(words: Sequence[str]) -> str | None:
