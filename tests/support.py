@@ -214,3 +214,25 @@ async def join_as_supporter(
     draft = await world.emu.wait_for("sendMessage", to(chat))
     await press(world, user, chat, draft, f"🙋 我也遇到({number})")
     return user, chat
+
+
+SENDING = ("sendMessage", "sendPhoto", "sendLocation", "editMessageText", "editMessageCaption")
+
+
+def calls_into(emu: BotApiEmulator, chat: Chat | int, since: int = 0) -> list[Call]:
+    """Every message the bot sent or edited into the chat since the mark (every version of
+    every message, not only how it looks now)."""
+    chat_id = chat.id if isinstance(chat, Chat) else chat
+    return [
+        c
+        for c in emu.calls_since(since)
+        if c.method in SENDING and c.params.get("chat_id") == chat_id
+    ]
+
+
+def said_into(emu: BotApiEmulator, chat: Chat | int, since: int = 0) -> str:
+    """The texts and captions of `calls_into`, joined."""
+    return "\n".join(
+        str(c.params.get("text") or c.params.get("caption") or "")
+        for c in calls_into(emu, chat, since)
+    )
