@@ -276,7 +276,7 @@ class Classifier:
                         continue  # the slice would be shorter: a shorter term, not this length
                     term = text[start : start + length]
                     entry = entries.get(term)
-                    if entry is not None:
+                    if entry is not None and not _inside_number(text, start, start + length):
                         append(_Hit(start, start + length, term, entry))
             if singles:
                 char = text[start]
@@ -547,6 +547,14 @@ class Classifier:
             confidence=confidence,
             emergency_numbers=numbers,
         )
+
+
+def _inside_number(text: str, start: int, end: int) -> bool:
+    """A numeric term (110, 119, 120) that is part of a longer number (an ID or phone number,
+    an amount) is not that term."""
+    if not text[start].isdigit():
+        return False
+    return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
 
 
 def _longest_first(

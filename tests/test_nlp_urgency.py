@@ -163,3 +163,31 @@ def test_urgent_blind4_bars(classifier: Classifier) -> None:
     result = evaluate(classifier, examples)
     assert result.urgent_found >= 18
     assert result.false_alarms <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("村口路灯坏了,有事打我电话13812345678", False),
+        ("低保申请材料交了一个月了,有消息请打我手机", False),
+        ("他喝了酒就打我,现在还在砸门", True),
+        ("邻居又打我了,快来人", True),
+    ],
+)
+def test_call_me_is_not_a_beating(classifier: Classifier, text: str, urgent: bool) -> None:
+    assert classifier.classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我身份证号110101199003071234,想问问低保怎么申请",
+        "上个月电费扣了1190元,比平时多了好几倍",
+    ],
+)
+def test_emergency_numbers_inside_longer_numbers_are_not_keywords(
+    classifier: Classifier, text: str
+) -> None:
+    result = classifier.classify(text)
+    assert not {"110", "119", "120"} & set(result.keywords), result.keywords
+    assert not result.urgent
