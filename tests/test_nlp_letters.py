@@ -660,3 +660,119 @@ def test_d_blind_petitions(classifier: Classifier) -> None:
     assert result.kind_accuracy >= 0.83
     assert result.urgent_recall >= 0.9
     assert result.false_alarms <= 1
+
+
+# Letters written for the dam rules (not taken from any labelled set): a reservoir, pond dam,
+# river embankment or landslide-dammed river in danger now, said with 仍在扩大, 雨还在下, 正在,
+# 水位还在涨, 做好转移准备, 目前.
+DAM_NOW_LETTERS = [
+    "紧急反映:我村山塘大坝出现险情\n尊敬的领导:我是柳湾村二组的村民。今天上午村里的巡查员巡查发现,村后山塘坝体背水坡的渗水越来越严重,坝脚有浑水往外冒,坝顶的裂缝仍在扩大。雨还在下,塘里的水位还在上涨,村委会已经通知下游二十多户住户做好转移准备。村里只有几个老人,没有抢险的材料和人手。恳请水利局立即派专家和抢险队伍过来!",
+    "关于红星水库大坝管涌的紧急求助\n尊敬的县领导:连续三天的暴雨让红星水库的水位涨到了警戒线以上。目前大坝下游坡脚出现了两处管涌,浑水一股一股往外冒,管涌口越来越大,看坝的老周说这样下去大坝可能会溃。水库下游有三个村一千多人,很多是留守老人和孩子。恳请县里马上派抢险队和水利专家过来,组织下游群众撤离!",
+    "恳请立即处置河堤险情\n尊敬的镇领导:我们是河西村的村民。这几天河水暴涨,村东头那段河堤的土体松动,正在一块一块往河里滑,堤顶已经出现了一条十几米长的裂缝。现在河水离堤顶只有半米,雨还没有停,堤后面就是我们村一百多户人家。村干部带着几个人在用沙袋堵,根本堵不住。恳请镇里马上派人和机械过来抢险。",
+    "山体滑坡堵塞河道形成堰塞湖\n尊敬的领导:今天凌晨下大雨,我们村上游的山体滑坡,把河道堵死了,形成了一个堰塞湖,现在水位还在不停地涨,已经淹到上游几户人家的院子。下游的人都很害怕,万一冲开就是一场大水。村里已经让下游的住户往山上转移。恳请县应急局立即派专业队伍过来排险!",
+]
+
+# ... and calm letters about dams: seepage seen last year and never fixed, a repair project, the
+# resettlement subsidy, a silt clean-up suggestion.
+DAM_CALM_LETTERS = [
+    "关于我村山塘坝体渗水多年未修的反映\n尊敬的水利局领导:我们村后的山塘是七十年代修的,去年汛期村民就发现坝脚有渗水,当时向村委会反映过,村里说要报上去,到现在也没有人来看过。山塘下游有十几户人家,大家担心哪天下大暴雨出事。恳请水利部门把这口山塘列入除险加固计划,尽早维修。",
+    "请问水库除险加固工程的进度\n尊敬的领导:听说我们镇的青龙水库今年列入了除险加固工程,施工队也进场了,但是工程一直没有公示,村民不知道什么时候完工,也不知道施工期间灌溉用水怎么安排。请问这个工程的工期、预算和施工期间的放水安排是怎样的?希望能公开。",
+    "水库移民后期扶持资金发放不到位\n尊敬的领导:我们是八十年代修建东风水库时搬迁出来的移民,按照政策每人每年有六百元的后期扶持资金。这几年我们组有十几个人的扶持资金一直没有到账,去问镇里,说是名单有问题,让我们等。恳请有关部门核查名单,把钱发到位。",
+    "建议清理村里山塘的淤泥\n尊敬的领导:我是青石村四组的村民,家里种了六亩水稻。我村有三口山塘,多年没有清淤,塘底的淤泥越积越厚,蓄水量只有原来的一半,一到天旱就不够灌溉,塘边的杂草也很多。建议村里趁今年冬天枯水期组织清淤,淤泥还可以拉去肥田,一举两得。希望领导考虑。",
+]
+
+
+@pytest.mark.parametrize("text", DAM_NOW_LETTERS, ids=[t[:8] for t in DAM_NOW_LETTERS])
+def test_letters_about_a_dam_in_danger_alarm(classifier: Classifier, text: str) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    result = classifier.classify(text)
+    assert result.urgent
+    assert {"119", "110"} <= set(result.emergency_numbers)
+
+
+@pytest.mark.parametrize("text", DAM_CALM_LETTERS, ids=[t[:8] for t in DAM_CALM_LETTERS])
+def test_calm_dam_letters_do_not_alarm(classifier: Classifier, text: str) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    assert not classifier.classify(text).urgent
+
+
+# Letters that tell how long a danger has been left (到现在快一年了, 到现在还没修, 至今) and what
+# people fear (担心再塌一次, 万一, 隐患) tell of no event now, in any category ...
+DURATION_LETTERS = [
+    (
+        "关于县道山体塌方一年未治理的反映\n尊敬的交通局领导:去年7月连续暴雨,我们村通往镇上的县道K12处发生山体塌方,堵了半个多月。到现在快一年了,塌方的地方只是用沙袋垒了一下,上面的山坡还挂着松动的石头,这是危及过往车辆和行人生命的大隐患。每天有校车从这里经过,大家担心雨季一来再塌一次。恳请交通部门尽快治理。",
+        "roads_traffic",
+    ),
+    (
+        "小区电梯困人事件后至今未修\n尊敬的领导:今年三月,我们小区5栋的电梯把一位老人困在里面一个多小时。事后物业说会更换主板,可至今电梯还是时好时坏,上下楼经常突然一顿。楼里住着很多老人,万一再困人出点事谁负责?恳请住建部门督促物业彻底维修电梯。",
+        "property_mgmt",
+    ),
+    (
+        "我家后墙被邻居挖地基挖裂至今无人过问\n尊敬的领导:邻居去年秋天盖房挖地基,把我家后墙挖出了好几道裂缝,村里调解过一次。到现在还没修,裂缝越来越宽,下雨天墙往里渗水。我家老母亲就睡在那间屋里,我很担心哪天墙塌下来砸到人。恳请镇里督促邻居赔偿维修。",
+        "neighbor_dispute",
+    ),
+    (
+        "村口电线杆被撞歪至今没有扶正\n尊敬的供电所领导:去年冬天一辆货车把村口的电线杆撞歪了,到现在还斜着,电线也耷拉下来,离地面不到两米。村里的孩子每天从这里走路上学,万一电线断了掉下来,后果不堪设想。这是一个大隐患,恳请供电部门尽快派人扶正电杆、理顺电线。",
+        "water_power",
+    ),
+    (
+        "化工厂去年泄漏事故后仍未整改\n尊敬的环保局领导:去年8月村北的化工厂发生过一次氯气泄漏,好几个村民被熏得头晕呕吐,送到了医院。到现在快一年了,工厂的储罐和管道还是老样子,晚上依然能闻到刺鼻的气味。周边村民都担心再出一次事。恳请环保部门督促工厂整改。",
+        "environment",
+    ),
+    (
+        "学校围墙倒塌后一直只拉了警戒线\n尊敬的教育局领导:我村小学的围墙在去年暑假的一场暴雨中倒塌了一段,所幸当时放假没有伤到人。到现在快一年了,学校只在那里拉了一道警戒线,孩子们课间还在旁边玩,剩下的墙也歪了。家长们都担心再塌一次会砸伤孩子。恳请教育部门尽快拨款重修围墙。",
+        "education",
+    ),
+    (
+        "液化气站离居民楼太近,恳请搬迁\n尊敬的领导:我们小区旁边的液化气站前年发生过一次液化气泄漏,当时整条街都疏散了。至今这个气站还在原地营业,储罐离居民楼不到三十米,一旦爆炸后果不堪设想。这是悬在我们头上的隐患,大家都害怕万一再漏气。恳请应急管理部门核查这个气站是否合规,督促搬迁。",
+        "water_power",
+    ),
+    (
+        "卫生院救护车坏了一年多还没修好\n尊敬的卫健局领导:我们镇卫生院唯一的一辆救护车去年出了车祸后就一直停在院子里,到现在还没修好。上个月村里一位老人突发脑梗,等县里的救护车等了一个多小时。镇上几万人没有一辆能用的救护车,这是危及生命的大问题。恳请卫健部门尽快给卫生院配一辆救护车。",
+        "health_medical",
+    ),
+    (
+        "危房改造一直没落实,老人住在裂缝房里\n尊敬的领导:我家的土坯房是七十年代盖的,前年一场大雨后后墙就裂开了,房梁也有点歪。我们申报了危房改造,到现在两年了还没批下来,八十岁的老父亲还住在里面。每次下雨我们都提心吊胆,生怕房子塌了。恳请住建部门尽快落实危房改造。",
+        "land_housing",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"), DURATION_LETTERS, ids=[t[:8] for t, _ in DURATION_LETTERS]
+)
+def test_letters_about_how_long_and_fears_do_not_alarm(
+    classifier: Classifier, text: str, category: str
+) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    result = classifier.classify(text)
+    assert not result.urgent
+    assert result.category == category
+
+
+# ... while 到现在 about a danger still going on (到现在人还没找到,水还在涨) still alarms.
+UNTIL_NOW_LETTERS = [
+    "紧急求助:山洪冲走我父亲\n尊敬的领导:我是下河村一组的村民,我们村沿着一条山沟而建,前后住着四十多户人家。今天凌晨三点多,山洪冲进了我们村,我父亲出去看田里的水,被洪水冲走了,到现在人还没找到,水还在涨。村里几个人沿着河找了一上午,什么也没有。恳请县里马上派救援队和冲锋舟过来搜救!",
+    "关于我村房屋倒塌有人被埋的求助\n尊敬的领导:我是东岭村三组的村民,我们组的老房子大多是几十年前的土坯房,住的多是老人。今天中午村西头一间老房子突然塌了,住在里面的王大爷被压在下面,我们用手刨了两个多小时,到现在人还压在废墟里,喊他已经不答应了。村里没有机械,恳请马上派消防和救护车过来。",
+    "孩子去河边后一直没回来\n尊敬的派出所领导:我是后湾村五组的村民,夫妻俩平时在镇上打零工,孩子放学后自己在家。我儿子今年九岁,今天下午两点和同学去村后的河边玩,同学回来了,他到现在还没回来,天已经黑了,河边只找到他的一只拖鞋。我们全村人还在河边找。恳请派出所立即派人来帮忙寻找!",
+]
+
+
+@pytest.mark.parametrize("text", UNTIL_NOW_LETTERS, ids=[t[:8] for t in UNTIL_NOW_LETTERS])
+def test_letters_about_a_danger_still_going_on_alarm(classifier: Classifier, text: str) -> None:
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    assert classifier.classify(text).urgent
+
+
+def test_until_now_still_is_no_now(classifier: Classifier) -> None:
+    """到现在…还在 tells how long (a road landslide held back by sandbags), not what happens."""
+    text = letter(
+        "关于村道山体塌方一年未治理的反映",
+        "去年7月连续暴雨,村道发生山体塌方,一辆面包车被落石砸中,司机受了伤。到现在快一年了,"
+        "塌方的地方还在用沙袋挡着,这是危及生命的大隐患,大家担心再塌一次。",
+    )
+    assert not classifier.classify(text).urgent

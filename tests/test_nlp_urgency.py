@@ -191,3 +191,63 @@ def test_emergency_numbers_inside_longer_numbers_are_not_keywords(
     result = classifier.classify(text)
     assert not {"110", "119", "120"} & set(result.keywords), result.keywords
     assert not result.urgent
+
+
+# A reservoir, pond dam or embankment in danger now (seepage growing, piping, muddy water boiling
+# out, cracks widening, slumping, overtopping, a breach, a landslide-dammed river rising): these
+# alarm, with the flood numbers.
+DAM_DANGERS = [
+    "村后山塘的坝体渗水越来越厉害,坝脚浑水往外冒,下游还住着十几户人家,快派人来看看",
+    "水库大坝下面出现管涌了,水还在往外冒,请马上通知下游的人撤离",
+    "河堤裂了一道大口子,裂缝还在扩大,雨还在下,堤下面就是村子",
+    "塘坝坝顶开裂,土体松动往下滑,下游住户正在转移,请水利站赶紧来人",
+    "暴雨下了一夜,村里的山塘水已经漫过坝顶了,塘坝随时会溃,下游有二十多户",
+    "上游山体滑坡把河道堵死了,水位一直在涨,上游几户人家的房子快被淹了",
+    "河堤决口了,洪水正往村里灌,我们家老人还在屋里",
+    "大坝坝体渗水,浑水一股股往外冒,村里已经通知下游住户做好转移准备",
+]
+
+
+@pytest.mark.parametrize("text", DAM_DANGERS)
+def test_dam_danger_alarms(classifier: Classifier, text: str) -> None:
+    result = classifier.classify(text)
+    assert result.urgent
+    assert {"119", "110"} <= set(result.emergency_numbers)
+    assert result.category == "public_safety"
+
+
+# ... but a dam's repair works, an old unrepaired seepage, fishing, silt, resettlement, a road
+# on a levee or a courtyard (院坝) are no alarm; nor is how long a matter has dragged on
+# (到现在快一年了, 至今没人治理).
+DAM_CALM = [
+    "请问我们村的小水库除险加固工程什么时候开工,施工期间还能不能放水灌溉",
+    "去年就发现山塘坝脚有点渗水,跟村里说过,一直没人来修",
+    "村里的水库承包给外村人养鱼了,我们村民钓鱼都不让,承包权是怎么定的",
+    "建议村里趁冬天水少把山塘的淤泥清一清,塘都快淤平了,蓄不了多少水",
+    "我们是水库移民,后期扶持补助一年有多少钱,在哪里领",
+    "河堤上有人偷偷挖沙,堤坝被挖得坑坑洼洼,建议水利部门管一管",
+    "大坝上的路灯坏了好几个月了,晚上散步看不清路",
+    "水库管理所收了钓鱼费却不给开票,这合理吗",
+    "村道塌方到现在快一年了,只用沙袋垒了一下",
+    "河堤上的路开裂了好久了,越来越严重,电动车都不好骑",
+    "水库管理房漏水越来越厉害,也没人修",
+    "后山塌方至今没人治理,大家担心再塌一次",
+    "院坝裂了好几条缝,越来越宽",
+    "跳坝坝舞的音响太吵了,天天到晚上十点",
+]
+
+
+@pytest.mark.parametrize("text", DAM_CALM)
+def test_dam_matters_and_durations_do_not_alarm(classifier: Classifier, text: str) -> None:
+    assert not classifier.classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "煤气味越来越重了,从早上到现在还在漏,我妈头晕",
+        "孩子早上出去到现在还没回来,河边只找到一只鞋",
+    ],
+)
+def test_still_going_since_this_morning_alarms(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).urgent
