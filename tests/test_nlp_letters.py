@@ -649,17 +649,18 @@ D_BLIND = [
 
 
 def test_d_blind_petitions(classifier: Classifier) -> None:
-    """131 letters written after the third round, never seen while tuning. Measured blind:
-    category 0.893, kind 0.832, urgent 9/10 (a dam seeping and cracking now, "险情", missed),
-    one false alarm (a road landslide a year ago, "到现在快一年了"). Floors at the measured
-    values; the issue's urgency bars are not met here."""
+    """131 letters written after the third round. Measured blind: category 0.893, kind 0.832,
+    urgent 9/10 (a dam seeping and cracking now, "险情", missed), one false alarm (a road
+    landslide a year ago, "到现在快一年了"). The fourth round was told of those two kinds in
+    general terms (dam danger; durations and fears are not now) and never read the files:
+    now urgent 10/10, no false alarm. So these sets are no longer blind; the E sets are."""
     examples = [e for path in D_BLIND for e in load_examples(path)]
     assert len(examples) == 131
     result = evaluate(classifier, examples)
     assert result.accuracy >= 0.89
     assert result.kind_accuracy >= 0.83
-    assert result.urgent_recall >= 0.9
-    assert result.false_alarms <= 1
+    assert result.urgent_recall == 1.0
+    assert result.false_alarms == 0
 
 
 # Letters written for the dam rules (not taken from any labelled set): a reservoir, pond dam,
