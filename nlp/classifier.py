@@ -384,7 +384,13 @@ class Classifier:
                 scores[index] += pattern.weight * best
         letter = self._letter
         if layout is not None and letter is not None:
-            scores[self._kind_ids.index(letter.kind_prior)] += letter.kind_prior_score
+            prior = self._kind_ids.index(letter.kind_prior)
+            scores[prior] += letter.kind_prior_score
+            if letter.grievance is not None and letter.grievance_score:
+                # A letter telling of a grievance is a complaint, however its request is put
+                # (能否尽快解决, 恳请帮助解决, 建议尽快处理): each distinct grievance counts.
+                told = {m.group(0) for m in letter.grievance.finditer(text)}
+                scores[prior] += letter.grievance_score * min(len(told), letter.grievance_max)
         best = min(
             range(len(scores)), key=lambda i: (-scores[i], self._kind_rank[self._kind_ids[i]])
         )

@@ -144,6 +144,11 @@ class LetterRules:
     alert: re.Pattern[str] | None = None
     dated: re.Pattern[str] | None = None
     switch: re.Pattern[str] | None = None
+    # A grievance told in the letter (拖欠, 不作为, 至今未, 多次反映): each distinct one adds
+    # grievance_score to kind_prior, at most grievance_max times.
+    grievance: re.Pattern[str] | None = None
+    grievance_score: float = 0.0
+    grievance_max: int = 0
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,13 @@ def _letter(
         alert=_alternation(raw, "letter.alert"),
         dated=_alternation(raw, "letter.dated"),
         switch=_clause_opening(_alternation(raw, "letter.switch")),
+        grievance=_alternation(raw, "letter.grievance"),
+        grievance_score=(
+            _number(raw, "letter.grievance_score") if "grievance_score" in raw else 0.0
+        ),
+        grievance_max=(
+            _int(raw, "letter.grievance_max", minimum=0) if "grievance_max" in raw else 0
+        ),
     )
 
 

@@ -251,3 +251,72 @@ def test_dam_matters_and_durations_do_not_alarm(classifier: Classifier, text: st
 )
 def test_still_going_since_this_morning_alarms(classifier: Classifier, text: str) -> None:
     assert classifier.classify(text).urgent
+
+
+# A person collapsed and unresponsive now (120), in short messages and letters; and calm texts
+# that mention fainting, breathing or "没有反应" about an office.
+def _collapse_letter(title: str, body: str) -> str:
+    head = "尊敬的领导:您好!我是本县某镇某村的村民,今年五十多岁,在家务农。"
+    return f"{title}\n{head}{body}恳请领导予以关注。此致敬礼!"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈刚才突然倒在地上,叫她没有反应,呼吸很弱,怎么办",
+        "发现她倒在地上,叫她没有反应,呼吸很弱",
+        "快来人,隔壁大爷晕倒在门口,叫不醒",
+        "孩子突然抽搐,脸色发紫,喘不上气",
+        "路边有个人倒在地上没反应了",
+        _collapse_letter(
+            "关于我母亲倒在家中无人救治的求助",
+            "我下班回家,发现我母亲倒在卫生间的地上,叫她没有反应,呼吸很弱。我打了120,说救护车都派出去了要等。恳请领导帮忙协调。",
+        ),
+        _collapse_letter(
+            "独居老人晕倒在家",
+            "我是社区网格员,入户走访时发现独居的张大爷晕倒在床边,叫不醒,脸色发紫,口吐白沫。他的子女都在外地。恳请社区医院派医生过来。",
+        ),
+        _collapse_letter(
+            "请帮帮我们",
+            "我女儿在家里突然抽搐,嘴唇发紫,叫她也没有反应。我们住在山上,路不好走,救护车上不来。恳请乡里派人帮忙把孩子送到医院。",
+        ),
+        _collapse_letter(
+            "关于邻居老人突发疾病的紧急反映",
+            "现在是晚上九点,我发现对门的李大爷倒在楼道里,没有反应,喘不上气,嘴唇发紫。他家里没有别人。恳请社区马上派人过来帮忙。",
+        ),
+    ],
+)
+def test_collapsed_and_unresponsive_alarms_120(classifier: Classifier, text: str) -> None:
+    result = classifier.classify(text)
+    assert result.urgent
+    assert "120" in result.emergency_numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈上个月晕倒过一次,现在想问问慢性病怎么报销",
+        "请问社区什么时候组织急救培训,想学心肺复苏",
+        "我爸呼吸不好很多年了,想申请慢性病补助",
+        "反映了三次都没有反应,到底有没有人管",
+        "我反映了三次都没反应",
+        "他们对我的投诉没反应",
+        "给村委会打电话没人接,低保的事情一直没有答复",
+        "下周三学校搞应急演练,模拟学生晕倒后怎么急救",
+        "我向街道反映路灯坏了,到现在都没有反应",
+        _collapse_letter(
+            "关于镇卫生院服务态度的反映",
+            "我母亲患有慢阻肺,这几年一直呼吸不好,上个月在家晕倒过一次,送到镇卫生院后,医生态度很差,让我们在走廊等了两个小时。我们向卫生院反映了三次都没有反应,打院长电话也没人接。恳请卫健局核查处理。",
+        ),
+        _collapse_letter(
+            "建议组织村民学习急救知识",
+            "我们村老人多,去年有位老人在家里突然晕倒,家人不知道怎么急救。建议镇卫生院定期到村里开展急救培训,教大家遇到有人倒在地上、没有呼吸时怎么做心肺复苏。",
+        ),
+        _collapse_letter(
+            "关于小区消防演练扰民的反映",
+            "上周六小区物业组织消防和急救演练,演练内容有模拟老人晕倒、口吐白沫等情况,喇叭从早上七点响到中午,严重影响休息。我们向物业反映了多次都没有反应,希望街道督促物业以后提前通知。",
+        ),
+    ],
+)
+def test_calm_fainting_and_no_response_do_not_alarm(classifier: Classifier, text: str) -> None:
+    assert not classifier.classify(text).urgent
