@@ -786,16 +786,18 @@ E_BLIND = [
 
 
 def test_e_blind_petitions(classifier: Classifier) -> None:
-    """134 letters written after the fourth (last) round, never seen while tuning: the final
-    blind measure. Measured: category 0.858, kind 0.746 (complaints read as consultations,
-    help or suggestions), urgent 9/10 (an elderly woman collapsed and unresponsive, "叫她没有
-    反应,呼吸很弱", missed), no false alarm. Floors at the measured values."""
+    """134 letters written after the fourth round. Measured blind: category 0.858, kind 0.746
+    (complaints read as consultations, help or suggestions), urgent 9/10 (an elderly woman
+    collapsed and unresponsive, "叫她没有反应,呼吸很弱", missed), no false alarm. The fifth
+    round was told of those two kinds in general terms (a grievance makes a complaint however
+    its request is phrased; a collapsed, unresponsive person) and never read the files: now
+    kind 0.754, urgent 10/10. No longer blind; the F sets are."""
     examples = [e for path in E_BLIND for e in load_examples(path)]
     assert len(examples) == 134
     result = evaluate(classifier, examples)
     assert result.accuracy >= 0.85
-    assert result.kind_accuracy >= 0.74
-    assert result.urgent_recall >= 0.9
+    assert result.kind_accuracy >= 0.75
+    assert result.urgent_recall == 1.0
     assert result.false_alarms == 0
 
 
