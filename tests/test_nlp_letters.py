@@ -1018,7 +1018,10 @@ def test_f_blind_petitions(classifier: Classifier) -> None:
     """134 letters written after the fifth round, never seen while tuning. Measured blind:
     category 0.888, kind 0.791, urgent 7/10 (a toddler locked in a hot car, a billboard about
     to fall on a bus stop, an old herder lost in the mountains at nightfall: classes the rules
-    had no words for), one false alarm (a polluted river with dead fish, getting worse)."""
+    had no words for), one false alarm (a polluted river with dead fish, getting worse). A
+    sixth round, told of those classes in general terms and never reading the files, added
+    groups for them; its wordings do not reach these letters' (锁在车内, 上山到现在没回来),
+    and the figures here did not move: the final blind measure."""
     examples = [e for path in F_BLIND for e in load_examples(path)]
     assert len(examples) == 134
     result = evaluate(classifier, examples)
