@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.classifier import Classifier
+from nlp.classifier import Classification, Classifier
 from nlp.evaluate import evaluate, load_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +27,13 @@ def letter(title: str, body: str) -> str:
     text = f"{title}\n{HEAD}{body}{TAIL}"
     assert len(text) >= 150, "too short to be read as a letter"
     return text
+
+
+def read_signed(classifier: Classifier, text: str) -> Classification:
+    """Classify `text` signed off like a letter (long enough to be read as one)."""
+    text += SIGN
+    assert len(text) >= 150, "too short to be read as a letter"
+    return classifier.classify(text)
 
 
 @pytest.fixture(scope="module")
@@ -276,18 +283,14 @@ CALM_LETTERS = [
 def test_letters_saying_now_alarm(
     classifier: Classifier, text: str, numbers: tuple[str, ...]
 ) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    result = classifier.classify(text)
+    result = read_signed(classifier, text)
     assert result.urgent
     assert set(numbers) <= set(result.emergency_numbers)
 
 
 @pytest.mark.parametrize("text", CALM_LETTERS, ids=[t[:8] for t in CALM_LETTERS])
 def test_letters_saying_now_about_no_danger_do_not_alarm(classifier: Classifier, text: str) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    assert not classifier.classify(text).urgent
+    assert not read_signed(classifier, text).urgent
 
 
 # Letters written for the dated and habitual rules (not taken from any labelled set). A danger
@@ -460,9 +463,7 @@ DATED_OR_CHRONIC_LETTERS = [
 def test_letters_about_now_with_dates_and_habits_alarm(
     classifier: Classifier, text: str, numbers: tuple[str, ...]
 ) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    result = classifier.classify(text)
+    result = read_signed(classifier, text)
     assert result.urgent
     assert set(numbers) <= set(result.emergency_numbers)
 
@@ -473,9 +474,7 @@ def test_letters_about_now_with_dates_and_habits_alarm(
 def test_dated_or_chronic_letters_do_not_alarm(
     classifier: Classifier, text: str, category: str
 ) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    result = classifier.classify(text)
+    result = read_signed(classifier, text)
     assert not result.urgent
     assert result.category == category
 
@@ -619,18 +618,14 @@ DAM_CALM_LETTERS = [
 
 @pytest.mark.parametrize("text", DAM_NOW_LETTERS, ids=[t[:8] for t in DAM_NOW_LETTERS])
 def test_letters_about_a_dam_in_danger_alarm(classifier: Classifier, text: str) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    result = classifier.classify(text)
+    result = read_signed(classifier, text)
     assert result.urgent
     assert {"119", "110"} <= set(result.emergency_numbers)
 
 
 @pytest.mark.parametrize("text", DAM_CALM_LETTERS, ids=[t[:8] for t in DAM_CALM_LETTERS])
 def test_calm_dam_letters_do_not_alarm(classifier: Classifier, text: str) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    assert not classifier.classify(text).urgent
+    assert not read_signed(classifier, text).urgent
 
 
 # Letters that tell how long a danger has been left (到现在快一年了, 到现在还没修, 至今) and what
@@ -681,9 +676,7 @@ DURATION_LETTERS = [
 def test_letters_about_how_long_and_fears_do_not_alarm(
     classifier: Classifier, text: str, category: str
 ) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    result = classifier.classify(text)
+    result = read_signed(classifier, text)
     assert not result.urgent
     assert result.category == category
 
@@ -698,9 +691,7 @@ UNTIL_NOW_LETTERS = [
 
 @pytest.mark.parametrize("text", UNTIL_NOW_LETTERS, ids=[t[:8] for t in UNTIL_NOW_LETTERS])
 def test_letters_about_a_danger_still_going_on_alarm(classifier: Classifier, text: str) -> None:
-    text += SIGN
-    assert len(text) >= 150, "too short to be read as a letter"
-    assert classifier.classify(text).urgent
+    assert read_signed(classifier, text).urgent
 
 
 def test_until_now_still_is_no_now(classifier: Classifier) -> None:
