@@ -384,26 +384,18 @@ async def _loop(
         return lambda: emu.send_text(user, chat, text)
 
     cards = [watch.cards[a.ticket] for a in plan]
-    await _burst(
-        watch,
-        "claim",
-        [
-            (a.ticket, press(a.cadre, card, f"k:claim:{a.ticket}"))
-            for a, card in zip(plan, cards, strict=True)
-        ],
-        timeout,
-    )
-    await quiet()
-    await _burst(
-        watch,
-        "prompt",
-        [
-            (a.ticket, press(a.cadre, card, f"k:answer:{a.ticket}"))
-            for a, card in zip(plan, cards, strict=True)
-        ],
-        timeout,
-    )
-    await quiet()
+    # 受理 is timed to the resident's notice, 回复 to the prompt in the admin chat.
+    for phase, action in (("claim", "claim"), ("prompt", "answer")):
+        await _burst(
+            watch,
+            phase,
+            [
+                (a.ticket, press(a.cadre, card, f"k:{action}:{a.ticket}"))
+                for a, card in zip(plan, cards, strict=True)
+            ],
+            timeout,
+        )
+        await quiet()
     await _burst(
         watch,
         "answer",
