@@ -366,22 +366,29 @@ class Classifier:
                 if factor > places.get(hit.term, 0.0):
                     places[hit.term] = factor
         scores = [0.0] * len(self._kind_ids)
+        # Kinds the title itself names (请问…, 关于…的建议, 求助): a letter's own word for it.
+        titled: set[int] = set()
+        title_end = layout.title_end if layout is not None else 0
         for term, count in counts.items():
             factor = 1.0 + scoring.repeat_weight * (min(count, scoring.max_repeats) - 1)
             factor *= places.get(term, 1.0)
             for index, weight in self._entries[term].kinds:
                 scores[index] += weight * factor
+        if title_end:
+            titled.update(
+                index for hit in hits if hit.end <= title_end for index, _ in hit.entry.kinds
+            )
         for index, kind in enumerate(self._rules.kinds):
             for pattern in kind.patterns:
                 if layout is None:
                     if pattern.regex.search(text):
                         scores[index] += pattern.weight
                     continue
-                best = max(
-                    (layout.kind_factor(m.start()) for m in pattern.regex.finditer(text)),
-                    default=0.0,
-                )
+                starts = [m.start() for m in pattern.regex.finditer(text)]
+                best = max((layout.kind_factor(start) for start in starts), default=0.0)
                 scores[index] += pattern.weight * best
+                if any(start < title_end for start in starts):
+                    titled.add(index)
         letter = self._letter
         if layout is not None and letter is not None:
             prior = self._kind_ids.index(letter.kind_prior)
@@ -391,6 +398,15 @@ class Classifier:
                 # (能否尽快解决, 恳请帮助解决, 建议尽快处理): each distinct grievance counts.
                 told = {m.group(0) for m in letter.grievance.finditer(text)}
                 scores[prior] += letter.grievance_score * min(len(told), letter.grievance_max)
+            # A title that states a problem and does not itself ask, propose or plead: the
+            # letter complains, however its request is worded (希望, 请村里出面, 请问何时发放).
+            if (
+                letter.title_problem is not None
+                and title_end
+                and not titled - {prior}
+                and letter.title_problem.search(text, 0, title_end)
+            ):
+                scores[prior] += letter.title_problem_score
         best = min(
             range(len(scores)), key=lambda i: (-scores[i], self._kind_rank[self._kind_ids[i]])
         )
@@ -442,9 +458,19 @@ class Classifier:
         )
         # The head's weak cue reaches the sentences in the head and the first one after it.
         head_reach = layout.sentence_index(head_end + 1) if head_end > 0 else -1
+        reach = letter.now_reach
+        # The title sums the letter up: its danger is now when the letter opens by saying so
+        # (【幼儿被锁在车内】 … 现在是下午1点50分): a now cue in the opening sentences (a greeting
+        # often comes first) or a present cue in the first.
+        opens_now = bool(sentences) and (
+            any(marked[: reach + 1])
+            or (
+                not self._tells_then(text, lives[0], sentences[0][1])
+                and self._says_present(text, lives[0], sentences[0][1])
+            )
+        )
         kept: list[Alarm] = []
         groups: set[str] = set()
-        reach = letter.now_reach
         for alarm in alarms:
             if alarm.group.name in groups:
                 continue
@@ -454,6 +480,7 @@ class Classifier:
                 stands = position >= head_live and (
                     title_now
                     or alert
+                    or opens_now
                     or (head_present and not self._tells_then(text, head_live, head_end))
                 )
             elif position < lives[index]:

@@ -149,6 +149,10 @@ class LetterRules:
     grievance: re.Pattern[str] | None = None
     grievance_score: float = 0.0
     grievance_max: int = 0
+    # A title that states a problem (…坏了没人修, 违规收费, 三个月没发) adds
+    # title_problem_score to kind_prior once: the letter complains, whatever its request says.
+    title_problem: re.Pattern[str] | None = None
+    title_problem_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,10 @@ def _letter(
         ),
         grievance_max=(
             _int(raw, "letter.grievance_max", minimum=0) if "grievance_max" in raw else 0
+        ),
+        title_problem=_alternation(raw, "letter.title_problem"),
+        title_problem_score=(
+            _number(raw, "letter.title_problem_score") if "title_problem_score" in raw else 0.0
         ),
     )
 
