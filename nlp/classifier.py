@@ -460,14 +460,21 @@ class Classifier:
         head_reach = layout.sentence_index(head_end + 1) if head_end > 0 else -1
         reach = letter.now_reach
         # The title sums the letter up: its danger is now when the letter opens by saying so
-        # (【幼儿被锁在车内】 … 现在是下午1点50分): a now cue in the opening sentences (a greeting
-        # often comes first) or a present cue in the first.
-        opens_now = bool(sentences) and (
-            any(marked[: reach + 1])
+        # (【幼儿被锁在车内】 … 现在是下午1点50分): a now or present cue in a sentence that starts
+        # within opening_chars of the title (past the greeting and the writer's introduction).
+        # A call for rescue anywhere (恳请马上派救援队, 人还在里面啊) says the title's danger is on.
+        rescue = letter.rescue is not None and any(
+            self._says(letter.rescue, text, live, end)
+            for live, (_, end) in zip(lives, sentences, strict=True)
+        )
+        opens_now = rescue or any(
+            marked[index]
             or (
-                not self._tells_then(text, lives[0], sentences[0][1])
-                and self._says_present(text, lives[0], sentences[0][1])
+                not self._tells_then(text, lives[index], end)
+                and self._says_present(text, lives[index], end)
             )
+            for index, (start, end) in enumerate(sentences)
+            if start < title_end + letter.opening_chars
         )
         kept: list[Alarm] = []
         groups: set[str] = set()

@@ -138,6 +138,12 @@ class LetterRules:
     declared: re.Pattern[str] | None = None
     declared_group: str = ""
     now_reach: int = 1
+    # Sentences starting within opening_chars of the title open the letter: their now or
+    # present cue vouches for a danger the title names.
+    opening_chars: int = 0
+    # A call for rescue now (恳请马上派救援队过来): anywhere in the letter, it vouches for the
+    # danger its title names.
+    rescue: re.Pattern[str] | None = None
     present: re.Pattern[str] | None = None
     then: re.Pattern[str] | None = None
     question: re.Pattern[str] | None = None
@@ -292,7 +298,11 @@ def _letter(
         declared=_alternation(raw, "letter.declared"),
         declared_group=declared_group,
         now_reach=_int(raw, "letter.now_reach", minimum=0),
+        opening_chars=(
+            _int(raw, "letter.opening_chars", minimum=0) if "opening_chars" in raw else 0
+        ),
         present=_alternation(raw, "letter.present"),
+        rescue=_alternation(raw, "letter.rescue"),
         then=_alternation(raw, "letter.then"),
         question=_alternation(raw, "letter.question"),
         alert=_alternation(raw, "letter.alert"),
