@@ -467,10 +467,16 @@ class Classifier:
             self._says(letter.rescue, text, live, end)
             for live, (_, end) in zip(lives, sentences, strict=True)
         )
+        # A title that asks (燃气泄漏怎么办?) is a question about a danger: only a now cue or a
+        # call for rescue in the opening says one is happening.
+        title_asks = (
+            letter.question is not None and letter.question.search(text, 0, title_end) is not None
+        )
         opens_now = rescue or any(
             marked[index]
             or (
-                not self._tells_then(text, lives[index], end)
+                not title_asks
+                and not self._tells_then(text, lives[index], end)
                 and self._says_present(text, lives[index], end)
             )
             for index, (start, end) in enumerate(sentences)
