@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from nlp.rules import LetterRules, Rules, load_rules, normalize
 from nlp.segment import Segmenter
-from nlp.urgency import Alarm, Span, UrgencyDetector
+from nlp.urgency import Alarm, Span, UrgencyDetector, gated
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,11 @@ class Classifier:
             for index, rule in enumerate(rules.categories)
             for pattern in rule.patterns
         ]
+        # Most messages match no context pattern: one gated search rules them all out.
+        sources = [pattern.regex.pattern for _, pattern in self._category_patterns]
+        self._any_category_pattern = (
+            gated("|".join(f"(?:{source})" for source in sources)) if sources else None
+        )
         self._declared_group = next(
             (
                 g
@@ -314,7 +319,9 @@ class Classifier:
                             factor = layout.category_factor(clause.start())
                             if factor > places.get(token, 0.0):
                                 places[token] = factor
-        for index, pattern in self._category_patterns:
+        any_pattern = self._any_category_pattern
+        patterns = self._category_patterns if any_pattern and any_pattern.search(text) else ()
+        for index, pattern in patterns:
             for match in pattern.regex.finditer(text):
                 term = match.group(0)
                 counts[term] += 1
