@@ -474,15 +474,18 @@ class Classifier:
             self._says(letter.rescue, text, live, end)
             for live, (_, end) in zip(lives, sentences, strict=True)
         )
-        # A title that asks (燃气泄漏怎么办?) is a question about a danger: only a now cue or a
-        # call for rescue in the opening says one is happening.
-        title_asks = (
-            letter.question is not None and letter.question.search(text, 0, title_end) is not None
+        # A title that asks (燃气泄漏怎么办?), proposes, names a standing hazard (随时会倒) or a
+        # past event (去年…事故赔偿) frames the letter as calm: only a now cue, a call for rescue
+        # or an alert says a danger is happening, no weak present cue (现在, 今天下午).
+        calm = head_end > 0 and any(
+            cue is not None and cue.search(text, 0, head_end) is not None
+            for cue in (letter.question, letter.calm_title)
         )
+        head_present = head_present and not calm
         opens_now = rescue or any(
             marked[index]
             or (
-                not title_asks
+                not calm
                 and not self._tells_then(text, lives[index], end)
                 and self._says_present(text, lives[index], end)
             )
@@ -509,7 +512,7 @@ class Classifier:
                 near = marked[max(0, index - reach) : index + reach + 1]
                 stands = any(near) or alert
                 start, end = lives[index], sentences[index][1]
-                if not stands and not self._tells_then(text, start, end):
+                if not stands and not calm and not self._tells_then(text, start, end):
                     stands = self._says_present(text, start, end) or (
                         head_present and index <= head_reach
                     )

@@ -144,6 +144,9 @@ class LetterRules:
     # A call for rescue now (恳请马上派救援队过来): anywhere in the letter, it vouches for the
     # danger its title names.
     rescue: re.Pattern[str] | None = None
+    # A title that proposes, names a standing hazard or a past event: no weak present cue in
+    # the letter vouches for an alarm (a question title works the same way).
+    calm_title: re.Pattern[str] | None = None
     present: re.Pattern[str] | None = None
     then: re.Pattern[str] | None = None
     question: re.Pattern[str] | None = None
@@ -303,6 +306,7 @@ def _letter(
         ),
         present=_alternation(raw, "letter.present"),
         rescue=_alternation(raw, "letter.rescue"),
+        calm_title=_alternation(raw, "letter.calm_title"),
         then=_alternation(raw, "letter.then"),
         question=_alternation(raw, "letter.question"),
         alert=_alternation(raw, "letter.alert"),
