@@ -584,13 +584,13 @@ def test_letter_kind_from_title(classifier: Classifier, title: str, kind: str) -
 
 def test_petition_bars(classifier: Classifier) -> None:
     """The hand-labelled petition sets (232 long letters), tuned on three quarters of each.
-    Measured: category 0.961, kind 0.931, urgent 12/12, no false alarm (before: 0.724, 0.780,
+    Measured: category 0.961, kind 0.948, urgent 12/12, no false alarm (before: 0.724, 0.780,
     10/12, 8). The floors sit a little below, and at the issue's bars where those are higher."""
     examples = [e for path in PETITIONS for e in load_examples(path)]
     assert len(examples) == 232
     result = evaluate(classifier, examples)
-    assert result.accuracy >= 0.94
-    assert result.kind_accuracy >= 0.90
+    assert result.accuracy >= 0.95
+    assert result.kind_accuracy >= 0.94
     assert result.urgent_recall == 1.0
     # <= 1 false alarm per 350 letters, scaled to this set: at most 0.66, so none.
     assert result.false_alarms * 350 <= len(examples)
@@ -952,7 +952,7 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_a.jsonl", "nlp_petitions_blind_b.jsonl"),
         128,
-        0.953,
+        0.96,
         0.96,
         1.0,
         0,
@@ -963,8 +963,8 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_c1.jsonl", "nlp_petitions_blind_c2.jsonl"),
         135,
-        0.93,
-        0.89,
+        0.94,
+        0.94,
         1.0,
         0,
         "after round 2; blind: category 0.933, kind 0.889, urgent 8/8, 2 false alarms (现在我每个"
@@ -973,8 +973,8 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_d1.jsonl", "nlp_petitions_blind_d2.jsonl"),
         131,
-        0.89,
-        0.83,
+        0.92,
+        0.88,
         1.0,
         0,
         "after round 3; blind: category 0.893, kind 0.832, urgent 9/10 (a dam seeping and "
@@ -983,8 +983,8 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_e1.jsonl", "nlp_petitions_blind_e2.jsonl"),
         134,
-        0.85,
-        0.75,
+        0.88,
+        0.84,
         1.0,
         0,
         "after round 4; blind: category 0.858, kind 0.746 (complaints read as consultations, "
@@ -994,19 +994,53 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_f1.jsonl", "nlp_petitions_blind_f2.jsonl"),
         134,
-        0.88,
-        0.79,
-        0.7,
-        1,
-        "after round 5, the final blind measure: category 0.888, kind 0.791, urgent 7/10 (a "
-        "toddler locked in a hot car, a billboard about to fall, an old herder lost at nightfall "
-        "missed), 1 false alarm (a polluted river getting worse); round 6 added groups for those "
-        "classes without the files and these figures did not move",
+        0.93,
+        0.95,
+        1.0,
+        0,
+        "after round 5; blind: category 0.888, kind 0.791, urgent 7/10 (a toddler locked in a "
+        "hot car, a billboard about to fall, an old herder lost at nightfall missed), 1 false "
+        "alarm (a polluted river getting worse: 发现在 read as 现在); round 7 read its misses: no "
+        "longer blind",
+    ),
+    BlindSet(
+        ("nlp_petitions_hard_a.jsonl", "nlp_petitions_hard_b.jsonl"),
+        240,
+        0.87,
+        0.95,
+        1.0,
+        0,
+        "hard sets, calm letters full of emergency words; blind when first measured (a at "
+        "474ee2f: 0.775, 0.875, 13/15, no false alarm; b: 0.842, 0.917, 13/15, 1 false alarm); "
+        "round 7 tuned on them",
+    ),
+    BlindSet(
+        ("nlp_petitions_hard_c.jsonl",),
+        140,
+        0.69,
+        0.80,
+        1.0,
+        0,
+        "hard set, titles that name a danger (questions, policy, past events, standing hazards, "
+        "figures of speech); blind when first measured at 528ddd3: 0.693, 0.779, 16/20, 4 false "
+        "alarms of 120; round 7 tuned on it. Category is low: hazard letters split between "
+        "public_safety and their matter, and the labels are honestly ambiguous",
+    ),
+    BlindSet(
+        ("nlp_petitions_blind_g1.jsonl", "nlp_petitions_blind_g2.jsonl"),
+        132,
+        0.85,
+        0.91,
+        1.0,
+        0,
+        "after round 7, the final blind measure (written after the tuning by writers who saw no "
+        "rules, never tuned on, its misses never read): category 0.856, kind 0.917, urgent 10/10, "
+        "no false alarm",
     ),
 ]
 
 
-@pytest.mark.parametrize("blind", BLIND_SETS, ids=lambda b: b.files[0].split("_")[-1][:1])
+@pytest.mark.parametrize("blind", BLIND_SETS, ids=lambda b: b.files[0].split("_", 2)[-1][:-6])
 def test_blind_petitions(classifier: Classifier, blind: BlindSet) -> None:
     examples = [e for name in blind.files for e in load_examples(DATA / name)]
     assert len(examples) == blind.count
