@@ -994,7 +994,7 @@ BLIND_SETS = [
     BlindSet(
         ("nlp_petitions_blind_f1.jsonl", "nlp_petitions_blind_f2.jsonl"),
         134,
-        0.93,
+        0.92,
         0.95,
         1.0,
         0,
