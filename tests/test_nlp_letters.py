@@ -1027,6 +1027,22 @@ BLIND_SETS = [
         "public_safety and their matter, and the labels are honestly ambiguous",
     ),
     BlindSet(
+        (
+            "nlp_petitions_blind_i1.jsonl",
+            "nlp_petitions_blind_i2.jsonl",
+            "nlp_petitions_blind_i3.jsonl",
+        ),
+        330,
+        0.92,
+        0.92,
+        1.0,
+        0,
+        "after round 7, 330 letters in 问政 board style by three writers who saw no rules; blind "
+        "when first measured at f8e87aa: category 0.921, kind 0.921, urgent 12/12, 1 false alarm "
+        "of 318 (a motorbike crash last month, the rider 现在还在家躺着 read as now); only that "
+        "one miss was read and fixed (还在家/医院 is afterwards), the rest never read",
+    ),
+    BlindSet(
         ("nlp_petitions_blind_g1.jsonl", "nlp_petitions_blind_g2.jsonl"),
         132,
         0.85,
