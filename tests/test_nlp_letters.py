@@ -468,17 +468,6 @@ def test_letters_about_now_with_dates_and_habits_alarm(
     assert set(numbers) <= set(result.emergency_numbers)
 
 
-@pytest.mark.parametrize(
-    ("text", "category"), DATED_OR_CHRONIC_LETTERS, ids=[t[:8] for t, _ in DATED_OR_CHRONIC_LETTERS]
-)
-def test_dated_or_chronic_letters_do_not_alarm(
-    classifier: Classifier, text: str, category: str
-) -> None:
-    result = read_signed(classifier, text)
-    assert not result.urgent
-    assert result.category == category
-
-
 def test_a_past_mention_does_not_hide_a_present_one(classifier: Classifier) -> None:
     """Each occurrence of an alarm is checked against its own sentence, not only the first."""
     text = letter(
@@ -670,10 +659,11 @@ DURATION_LETTERS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "category"), DURATION_LETTERS, ids=[t[:8] for t, _ in DURATION_LETTERS]
-)
-def test_letters_about_how_long_and_fears_do_not_alarm(
+THEN_LETTERS = DATED_OR_CHRONIC_LETTERS + DURATION_LETTERS
+
+
+@pytest.mark.parametrize(("text", "category"), THEN_LETTERS, ids=[t[:8] for t, _ in THEN_LETTERS])
+def test_dated_chronic_how_long_and_fearful_letters_do_not_alarm(
     classifier: Classifier, text: str, category: str
 ) -> None:
     result = read_signed(classifier, text)
