@@ -100,6 +100,32 @@ def test_composition(detector: UrgencyDetector, text: str, groups: tuple[str, ..
 
 
 @pytest.mark.parametrize(
+    ("name", "history"),
+    [
+        (
+            "nlp_urgent_blind5a.jsonl",
+            "blind at f8e87aa: 46/60 with 4 false alarms of 60 (7adf8f6: 47/60, 5); read: "
+            "no longer blind",
+        ),
+        (
+            "nlp_urgent_blind5b.jsonl",
+            "blind at f8e87aa: 41/60 with 4 false alarms (7adf8f6: 40/60, 4); 42/60 after 5a's "
+            "fixes alone; then read: no longer blind",
+        ),
+    ],
+)
+def test_short_urgency_sets_5(classifier: Classifier, name: str, history: str) -> None:
+    """Short chat messages by writers who saw no rules: 60 present dangers said every which way
+    (calmly, in dialect, as a panicked question) and 60 look-alikes (past, questions, jokes,
+    pets, drills, a rescued person)."""
+    examples = load_examples(DATA / name)
+    assert len(examples) == 120
+    result = evaluate(classifier, examples)
+    assert result.urgent_found >= 59, history
+    assert result.false_alarms == 0, history
+
+
+@pytest.mark.parametrize(
     ("text", "urgent"),
     [
         ("去年屋里有煤气味,我妈叫不醒", False),  # past
