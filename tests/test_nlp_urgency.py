@@ -126,6 +126,38 @@ def test_short_urgency_sets_5(classifier: Classifier, name: str, history: str) -
 
 
 @pytest.mark.parametrize(
+    ("name", "found", "false_alarms", "history"),
+    [
+        (
+            "nlp_urgent_blind6a.jsonl",
+            50,
+            0,
+            "blind at 3ad9941: 38/50 with 1 false alarm (7adf8f6: 36/50, 3); read: no longer blind",
+        ),
+        (
+            "nlp_urgent_blind6b.jsonl",
+            33,
+            2,
+            "blind at 3ad9941: 30/50 with 2 false alarms (7adf8f6: 25/50, 2); 33/50 after 6a's "
+            "fixes, still blind: fresh wording of a short emergency is still missed one time in "
+            "three",
+        ),
+    ],
+)
+def test_short_urgency_sets_6(
+    classifier: Classifier, name: str, found: int, false_alarms: int, history: str
+) -> None:
+    """Short messages by writers told to use situations a rule-writer might not think of (a
+    coin in the throat, a harvester, bees, a roof blown off): 50 present dangers, 50 look-alikes.
+    Floors at what the rules measure now."""
+    examples = load_examples(DATA / name)
+    assert len(examples) == 100
+    result = evaluate(classifier, examples)
+    assert result.urgent_found >= found, history
+    assert result.false_alarms <= false_alarms, history
+
+
+@pytest.mark.parametrize(
     ("text", "urgent"),
     [
         ("去年屋里有煤气味,我妈叫不醒", False),  # past
