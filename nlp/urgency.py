@@ -99,11 +99,7 @@ class UrgencyDetector:
                 name = f"g{index}"
                 self._hazard_groups[name] = group
                 parts.append(f"(?P<{name}>{group.hazards.pattern})")
-        self._hazards = re.compile("|".join(parts)) if parts else None
-        # Where a hazard can start, by its first character: each character maps to one regex
-        # of only the groups whose hazards can start with it, so a position is tried against a
-        # few groups, not all. None when some group's first characters cannot be worked out.
-        self._hazards_by_char = _by_first_char(parts)
+        self._hazards = FirstCharIndex(parts) if parts else None
         # Most messages match no trigger pattern at all: one search of them all rules that out.
         patterns = [p.pattern for g in rules.groups for p in g.patterns]
         self._any_pattern = gated("|".join(f"(?:{p})" for p in patterns)) if patterns else None
@@ -209,21 +205,8 @@ class UrgencyDetector:
     def _hazard_matches(self, text: str) -> Iterator[re.Match[str]]:
         """Hazard matches at every start position, so one group's match does not hide
         another's overlapping it (石头滚下来砸 is violence-like, 砸塌 is collapse)."""
-        hazards, by_char = self._hazards, self._hazards_by_char
-        assert hazards is not None
-        if by_char is None:
-            for start in range(len(text)):
-                match = hazards.match(text, start)
-                if match is not None:
-                    yield match
-            return
-        seen, look_up = by_char.seen, by_char.look_up
-        for start, char in enumerate(text):
-            regex = seen[char] if char in seen else look_up(char)
-            if regex is not None:
-                match = regex.match(text, start)
-                if match is not None:
-                    yield match
+        assert self._hazards is not None
+        return self._hazards.matches(text)
 
     def _negated(self, text: str, span: Span, group: UrgentGroup) -> bool:
         rules = self._rules
@@ -235,37 +218,58 @@ class UrgencyDetector:
         return _contains_any(after, rules.after) or _contains_any(after, group.after)
 
 
-class _ByFirstChar:
-    """For each character some parts (named groups) can start with, one regex of just those
-    parts, compiled when first needed (start-up stays fast): a position is tried against a few
-    groups, not all. `seen` caches every character looked up, None where no part starts."""
+class FirstCharIndex:
+    """Regex parts indexed by the characters a match of each can start with: at a position, only
+    the parts that can start with its character are tried, as one regex compiled when first
+    needed (start-up stays fast). Python's re tries every branch of an alternation at every
+    position; most positions here try none. When some part's first characters cannot be worked
+    out, every position tries them all. Matches are the same as the alternation's. (For a yes/no
+    search, `gated` is faster: the regex engine's own scan beats a loop in Python.)"""
 
-    __slots__ = ("_compiled", "_keys", "_parts", "seen")
+    __slots__ = ("_all", "_compiled", "_keys", "_parts", "_seen")
 
-    def __init__(self, parts: list[str], firsts: list[frozenset[str]]) -> None:
+    def __init__(self, parts: list[str]) -> None:
         self._parts = parts
-        self._keys: dict[str, tuple[int, ...]] = {}
-        for char in frozenset().union(*firsts):
-            self._keys[char] = tuple(i for i, first in enumerate(firsts) if char in first)
+        self._all = re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
+        firsts = [_first_chars(part) for part in parts]
+        self._keys: dict[str, tuple[int, ...]] | None = None
+        if all(first is not None for first in firsts):
+            known = [first for first in firsts if first is not None]
+            self._keys = {
+                char: tuple(i for i, first in enumerate(known) if char in first)
+                for char in frozenset().union(*known)
+            }
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
-        self.seen: dict[str, re.Pattern[str] | None] = {}
+        self._seen: dict[str, re.Pattern[str] | None] = {}
 
-    def look_up(self, char: str) -> re.Pattern[str] | None:
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """A match at every position where one starts (overlapping matches included)."""
+        if self._keys is None:
+            if self._all is not None:
+                for start in range(len(text)):
+                    match = self._all.match(text, start)
+                    if match is not None:
+                        yield match
+            return
+        seen, look_up = self._seen, self._look_up
+        for start, char in enumerate(text):
+            regex = seen[char] if char in seen else look_up(char)
+            if regex is not None:
+                match = regex.match(text, start)
+                if match is not None:
+                    yield match
+
+    def _look_up(self, char: str) -> re.Pattern[str] | None:
+        assert self._keys is not None
         key = self._keys.get(char)
         regex = None
         if key is not None:
             regex = self._compiled.get(key)
             if regex is None:
-                regex = self._compiled[key] = re.compile("|".join(self._parts[i] for i in key))
-        self.seen[char] = regex
+                parts = (f"(?:{self._parts[i]})" for i in key)
+                regex = self._compiled[key] = re.compile("|".join(parts))
+        self._seen[char] = regex
         return regex
-
-
-def _by_first_char(parts: list[str]) -> _ByFirstChar | None:
-    """Parts indexed by their possible first characters; None if some part's are unknown."""
-    firsts = [_first_chars(part) for part in parts]
-    known = [first for first in firsts if first is not None]
-    return _ByFirstChar(parts, known) if len(known) == len(firsts) else None
 
 
 def gated(source: str, first_of: str | None = None) -> re.Pattern[str]:
