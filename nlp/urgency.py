@@ -230,16 +230,19 @@ class FirstCharIndex:
 
     def __init__(self, parts: list[str]) -> None:
         self._parts = parts
-        self._all = re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
         firsts = [_first_chars(part) for part in parts]
         self._keys: dict[str, tuple[int, ...]] | None = None
+        self._all: re.Pattern[str] | None = None
         if all(first is not None for first in firsts):
             known = [first for first in firsts if first is not None]
             self._keys = {
                 char: tuple(i for i, first in enumerate(known) if char in first)
                 for char in frozenset().union(*known)
             }
+        elif parts:
+            self._all = re.compile("|".join(f"(?:{part})" for part in parts))
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
+        # One entry per distinct character seen: a few thousand at most for Chinese text.
         self._seen: dict[str, re.Pattern[str] | None] = {}
 
     def matches(self, text: str) -> Iterator[re.Match[str]]:

@@ -11,7 +11,7 @@ import pytest
 from nlp.classifier import Classifier
 from nlp.evaluate import evaluate, load_examples
 from nlp.rules import UrgentCompose, UrgentGroup, UrgentRules
-from nlp.urgency import UrgencyDetector
+from nlp.urgency import FirstCharIndex, UrgencyDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -688,3 +688,31 @@ def test_danger_lookalikes_and_chronic_pollution_do_not_alarm(
     classifier: Classifier, text: str
 ) -> None:
     assert not classifier.classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ["(?P<a>煤气.{0,4}味)", "(?P<b>(塘|河)边[^。]{0,4}玩)", "(?P<c>(?<=在)打人)"],
+        # .x can start with any character: every position is tried against all parts.
+        ["(?P<a>煤气.{0,4}味)", "(?P<b>.x)"],
+    ],
+)
+def test_first_char_index_finds_what_the_alternation_finds(parts: list[str]) -> None:
+    """The per-character index matches exactly where the plain alternation matches."""
+    whole = re.compile("|".join(f"(?:{part})" for part in parts))
+    index = FirstCharIndex(parts)
+    for text in [
+        "楼道里煤气的味道很重",
+        "孩子在塘边一个人玩",
+        "他在打人",
+        "ax 煤气味 bx",
+        "平安无事",
+    ]:
+        expected = [
+            (m.start(), m.group(0), m.lastgroup)
+            for i in range(len(text))
+            if (m := whole.match(text, i))
+        ]
+        found = [(m.start(), m.group(0), m.lastgroup) for m in index.matches(text)]
+        assert found == expected
