@@ -466,14 +466,6 @@ class Classifier:
         # The head's weak cue reaches the sentences in the head and the first one after it.
         head_reach = layout.sentence_index(head_end + 1) if head_end > 0 else -1
         reach = letter.now_reach
-        # The title sums the letter up: its danger is now when the letter opens by saying so
-        # (【幼儿被锁在车内】 … 现在是下午1点50分): a now or present cue in a sentence that starts
-        # within opening_chars of the title (past the greeting and the writer's introduction).
-        # A call for rescue anywhere (恳请马上派救援队, 人还在里面啊) says the title's danger is on.
-        rescue = letter.rescue is not None and any(
-            self._says(letter.rescue, text, live, end)
-            for live, (_, end) in zip(lives, sentences, strict=True)
-        )
         # A title that asks (燃气泄漏怎么办?), proposes, names a standing hazard (随时会倒) or a
         # past event (去年…事故赔偿) frames the letter as calm: only a now cue, a call for rescue
         # or an alert says a danger is happening, no weak present cue (现在, 今天下午).
@@ -482,16 +474,6 @@ class Classifier:
             for cue in (letter.question, letter.calm_title)
         )
         head_present = head_present and not calm
-        opens_now = rescue or any(
-            marked[index]
-            or (
-                not calm
-                and not self._tells_then(text, lives[index], end)
-                and self._says_present(text, lives[index], end)
-            )
-            for index, (start, end) in enumerate(sentences)
-            if start < title_end + letter.opening_chars
-        )
         kept: list[Alarm] = []
         groups: set[str] = set()
         for alarm in alarms:
@@ -503,7 +485,7 @@ class Classifier:
                 stands = position >= head_live and (
                     title_now
                     or alert
-                    or opens_now
+                    or self._opens_now(text, layout, lives, marked, calm)
                     or (head_present and not self._tells_then(text, head_live, head_end))
                 )
             elif position < lives[index]:
@@ -527,6 +509,33 @@ class Classifier:
             assert match is not None
             return (Alarm(self._declared_group, match.group(0)),)
         return ()
+
+    def _opens_now(
+        self, text: str, layout: _Layout, lives: list[int], marked: list[bool], calm: bool
+    ) -> bool:
+        """The title sums the letter up: its danger is now when the letter opens by saying so
+        (【幼儿被锁在车内】 … 现在是下午1点50分), a now or (unless the title is calm) present cue
+        in a sentence starting within opening_chars of the title, past the greeting and the
+        writer's introduction; or when it calls for rescue anywhere (恳请马上派救援队,
+        人还在里面啊). Asked only for an alarm in the title, which few letters have."""
+        letter = self._letter
+        assert letter is not None
+        sentences = layout.sentences
+        if letter.rescue is not None and any(
+            self._says(letter.rescue, text, live, end)
+            for live, (_, end) in zip(lives, sentences, strict=True)
+        ):
+            return True
+        return any(
+            marked[index]
+            or (
+                not calm
+                and not self._tells_then(text, lives[index], end)
+                and self._says_present(text, lives[index], end)
+            )
+            for index, (start, end) in enumerate(sentences)
+            if start < layout.title_end + letter.opening_chars
+        )
 
     def _live(self, text: str, start: int, end: int) -> int:
         """Where text[start:end] starts telling of now: start; or, when it is dated in the
